@@ -1,0 +1,113 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+// Schemas for every client request. They are the single source of truth for the request
+// types below and are compiled once by `validate.ts` (server side).
+
+const Ref = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]);
+
+/** Room ids: letters, digits and `_ . : -`, 1–64 characters, starting with a letter or digit. */
+export const ROOM_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
+const RoomId = Type.String({ pattern: ROOM_ID_PATTERN });
+const UserId = Type.String({ minLength: 1, maxLength: 128 });
+/** Client message ids, used for idempotent retries. */
+const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
+const Seq = Type.Integer({ minimum: 0 });
+const Meta = Type.Record(Type.String(), Type.Unknown());
+const Title = Type.String({ minLength: 1, maxLength: 100 });
+const Capacity = Type.Integer({ minimum: 1, maximum: 1_000_000 });
+const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
+
+function op<N extends string, P extends Record<string, TSchema>>(name: N, props: P) {
+  return Type.Object({ op: Type.Literal(name), ref: Type.Optional(Ref), ...props });
+}
+
+export const AuthRequest = op('auth', { token: Type.String({ minLength: 1, maxLength: 8192 }) });
+export const CreateRequest = op('create', {
+  room: Type.Optional(RoomId),
+  title: Type.Optional(Title),
+  capacity: Type.Optional(Capacity),
+  visibility: Type.Optional(Visibility),
+  persist: Type.Optional(Type.Boolean()),
+});
+export const JoinRequest = op('join', {
+  room: RoomId,
+  since: Type.Optional(Seq),
+  history: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+});
+export const LeaveRequest = op('leave', { room: RoomId });
+export const SendRequest = op('send', {
+  room: RoomId,
+  text: Type.String(),
+  id: Type.Optional(ClientMsgId),
+  meta: Type.Optional(Meta),
+});
+export const DmRequest = op('dm', {
+  to: UserId,
+  text: Type.String(),
+  id: Type.Optional(ClientMsgId),
+  meta: Type.Optional(Meta),
+});
+export const HistoryRequest = op('history', {
+  room: RoomId,
+  before: Type.Optional(Type.Integer({ minimum: 1 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+});
+export const ReadRequest = op('read', { room: RoomId, seq: Seq });
+export const TypingRequest = op('typing', { room: RoomId });
+export const RoomsRequest = op('rooms', {
+  scope: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('public')])),
+});
+export const MembersRequest = op('members', { room: RoomId });
+export const InviteRequest = op('invite', { room: RoomId, user: UserId });
+export const KickRequest = op('kick', { room: RoomId, user: UserId });
+/** Extension: the owner changes a room's title or capacity; members get a `room` event. */
+export const UpdateRequest = op('update', {
+  room: RoomId,
+  title: Type.Optional(Title),
+  capacity: Type.Optional(Type.Union([Capacity, Type.Null()])),
+});
+export const PingRequest = op('ping', {});
+
+/** Every text-frame request, keyed by op. */
+export const REQUEST_SCHEMAS = {
+  auth: AuthRequest,
+  create: CreateRequest,
+  join: JoinRequest,
+  leave: LeaveRequest,
+  send: SendRequest,
+  dm: DmRequest,
+  history: HistoryRequest,
+  read: ReadRequest,
+  typing: TypingRequest,
+  rooms: RoomsRequest,
+  members: MembersRequest,
+  invite: InviteRequest,
+  kick: KickRequest,
+  update: UpdateRequest,
+  ping: PingRequest,
+} as const;
+
+export type RequestOp = keyof typeof REQUEST_SCHEMAS;
+export type RequestOf<O extends RequestOp> = Static<(typeof REQUEST_SCHEMAS)[O]>;
+export type ClientRequest = { [O in RequestOp]: RequestOf<O> }[RequestOp];
+
+const Mime = Type.String({ pattern: '^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}$' });
+const FileName = Type.String({ minLength: 1, maxLength: 200 });
+
+/** The JSON header of a binary frame: a `send` or `dm` (without `text`) plus the payload's type. */
+export const BinarySendHeader = op('send', {
+  room: RoomId,
+  id: Type.Optional(ClientMsgId),
+  meta: Type.Optional(Meta),
+  mime: Mime,
+  name: Type.Optional(FileName),
+});
+export const BinaryDmHeader = op('dm', {
+  to: UserId,
+  id: Type.Optional(ClientMsgId),
+  meta: Type.Optional(Meta),
+  mime: Mime,
+  name: Type.Optional(FileName),
+});
+export const BINARY_HEADER_SCHEMAS = { send: BinarySendHeader, dm: BinaryDmHeader } as const;
+export type BinaryHeader = Static<typeof BinarySendHeader> | Static<typeof BinaryDmHeader>;

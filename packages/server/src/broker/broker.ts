@@ -1,0 +1,50 @@
+import type { UserRef } from '@roomcast/protocol';
+
+// The Broker port: fan-out between nodes and presence across them. The in-process broker serves
+// embedded mode; the Redis broker (cluster mode) implements the same interface and contract suite.
+
+/** A room event travelling between nodes; each node writes `data` as is to its local members. */
+export interface BrokerMessage {
+  room: string;
+  /** The encoded frame. */
+  data: Uint8Array;
+  binary: boolean;
+  /** For `msg` events: lets a receiving node notice a gap and backfill from the store. */
+  seq?: number;
+  /** Connection that must not receive it (the sender's own connection gets a reply instead). */
+  exceptConn?: string;
+  /** User whose connections must not receive it (typing indicators). */
+  exceptUser?: string;
+}
+
+export type BrokerHandler = (message: BrokerMessage) => void;
+
+export interface PresenceChange {
+  /** For add: no node had this user in the room before. For remove: no node has them now. */
+  changed: boolean;
+  /** Distinct users online in the room after the change. */
+  online: number;
+}
+
+export interface Broker {
+  /** Starts receiving the room's events from other nodes (called when it gets its first local member). */
+  subscribe(room: string, handler: BrokerHandler): Promise<void>;
+  unsubscribe(room: string): Promise<void>;
+  /** Sends an event to the other nodes that have members in the room. */
+  publish(message: BrokerMessage): void;
+
+  /** This node has the user online in `room` (its first connection there). */
+  presenceAdd(room: string, user: UserRef): Promise<PresenceChange>;
+  /** This node no longer has the user online in `room`. */
+  presenceRemove(room: string, userId: string): Promise<PresenceChange>;
+  /** Distinct users online in the room, on any node. */
+  presenceList(room: string): Promise<UserRef[]>;
+  /** Distinct online users per room, on any node. */
+  presenceCounts(rooms: string[]): Promise<Map<string, number>>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Presence key under which every connected user is kept, for "is this user online". */
+export const ONLINE_USERS = '~online';

@@ -1,0 +1,82 @@
+import type { UserRef } from '@roomcast/protocol';
+import type { Broker, BrokerHandler, BrokerMessage, PresenceChange } from './broker.js';
+
+/**
+ * What several in-process nodes share. Embedded mode has exactly one node on it; tests put two or
+ * more on one bus to exercise the cross-node paths without Redis.
+ */
+export class MemoryBus {
+  readonly subscribers = new Map<string, Map<MemoryBroker, BrokerHandler>>();
+  /** room → user id → (user, set of nodes where the user is online in the room). */
+  readonly presence = new Map<string, Map<string, { user: UserRef; nodes: Set<MemoryBroker> }>>();
+}
+
+/** The in-process Broker. Publishing delivers synchronously to the other nodes on the bus. */
+export class MemoryBroker implements Broker {
+  constructor(private readonly bus: MemoryBus = new MemoryBus()) {}
+
+  async subscribe(room: string, handler: BrokerHandler): Promise<void> {
+    let subs = this.bus.subscribers.get(room);
+    if (!subs) this.bus.subscribers.set(room, (subs = new Map()));
+    subs.set(this, handler);
+  }
+
+  async unsubscribe(room: string): Promise<void> {
+    const subs = this.bus.subscribers.get(room);
+    if (!subs) return;
+    subs.delete(this);
+    if (subs.size === 0) this.bus.subscribers.delete(room);
+  }
+
+  publish(message: BrokerMessage): void {
+    const subs = this.bus.subscribers.get(message.room);
+    if (!subs) return;
+    for (const [node, handler] of subs) if (node !== this) handler(message);
+  }
+
+  async presenceAdd(room: string, user: UserRef): Promise<PresenceChange> {
+    let users = this.bus.presence.get(room);
+    if (!users) this.bus.presence.set(room, (users = new Map()));
+    let entry = users.get(user.id);
+    const changed = entry === undefined;
+    if (!entry) users.set(user.id, (entry = { user, nodes: new Set() }));
+    entry.user = user;
+    entry.nodes.add(this);
+    return { changed, online: users.size };
+  }
+
+  async presenceRemove(room: string, userId: string): Promise<PresenceChange> {
+    const users = this.bus.presence.get(room);
+    const entry = users?.get(userId);
+    if (!users || !entry) return { changed: false, online: users?.size ?? 0 };
+    entry.nodes.delete(this);
+    if (entry.nodes.size > 0) return { changed: false, online: users.size };
+    users.delete(userId);
+    if (users.size === 0) this.bus.presence.delete(room);
+    return { changed: true, online: users.size };
+  }
+
+  async presenceList(room: string): Promise<UserRef[]> {
+    return [...(this.bus.presence.get(room)?.values() ?? [])].map((e) => e.user);
+  }
+
+  async presenceCounts(rooms: string[]): Promise<Map<string, number>> {
+    return new Map(rooms.map((r) => [r, this.bus.presence.get(r)?.size ?? 0]));
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    for (const [room, subs] of this.bus.subscribers) {
+      subs.delete(this);
+      if (subs.size === 0) this.bus.subscribers.delete(room);
+    }
+    for (const [room, users] of this.bus.presence) {
+      for (const [id, e] of users) {
+        e.nodes.delete(this);
+        if (e.nodes.size === 0) users.delete(id);
+      }
+      if (users.size === 0) this.bus.presence.delete(room);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/** Settings the chat core needs; `src/config.ts` builds them from flags and environment. */
+export interface ChatConfig {
+  /** Longest `text`, in characters (UTF-16 code units). */
+  maxText: number;
+  /** Largest binary payload, in bytes. */
+  maxBinary: number;
+  /** Frames a second per connection (0 = unlimited); bursts of twice that are allowed. */
+  ratePerSec: number;
+  /** WebSocket ping interval, ms; also announced in `welcome`. */
+  heartbeatMs: number;
+  /** A connection whose unsent bytes pass this is a slow consumer and is closed with 1013. */
+  sendBufferLimit: number;
+  /** Messages sent on `join` without `since` or `history`. */
+  historyDefault: number;
+  /** Largest `meta`, as JSON bytes. */
+  maxMetaBytes: number;
+  /** How long a client message id is remembered for idempotent retries, ms. */
+  dedupWindowMs: number;
+}
+
+export const DEFAULT_CHAT_CONFIG: ChatConfig = {
+  maxText: 4000,
+  maxBinary: 1024 * 1024,
+  ratePerSec: 20,
+  heartbeatMs: 25_000,
+  sendBufferLimit: 1024 * 1024,
+  historyDefault: 50,
+  maxMetaBytes: 2048,
+  dedupWindowMs: 24 * 60 * 60 * 1000,
+};

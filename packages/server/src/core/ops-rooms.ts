@@ -1,0 +1,131 @@
+import type { RequestOf, RoomInfo } from '@roomcast/protocol';
+import type { ChatService } from './chat.js';
+import type { RequestContext } from './context.js';
+import { ChatError } from './errors.js';
+import { roomInfoOf, userRef } from './events.js';
+import { DIRECT_PREFIX, newRoomId } from './ids.js';
+import type { Session } from './session.js';
+
+// Room and membership requests: create, join, leave, invite, kick, update, rooms, members.
+
+export async function create(chat: ChatService, ctx: RequestContext, req: RequestOf<'create'>): Promise<void> {
+  const s = ctx.session;
+  if (req.room?.startsWith(DIRECT_PREFIX)) {
+    throw new ChatError('bad_request', `room ids starting with "${DIRECT_PREFIX}" are reserved for direct messages; pick another id`);
+  }
+  const room: RoomInfo = {
+    id: req.room ?? newRoomId(),
+    title: req.title ?? null,
+    capacity: req.capacity ?? null,
+    visibility: req.visibility ?? 'public',
+    persist: req.persist ?? true,
+    direct: false,
+    owner: s.user.id,
+    createdAt: chat.now(),
+  };
+  if (!(await chat.store.createRoom(room))) {
+    throw new ChatError('room_exists', `room "${room.id}" already exists; join it, or create one with another id`);
+  }
+  await chat.store.addMember(room.id, s.user.id, null, chat.now());
+  s.memberOf.add(room.id);
+  await chat.joinAndStream(ctx, room, { history: 0 });
+}
+
+export async function join(chat: ChatService, ctx: RequestContext, req: RequestOf<'join'>): Promise<void> {
+  const room = await chat.loadRoom(req.room);
+  await chat.ensureMembership(ctx.session, room);
+  await chat.joinAndStream(ctx, room, { since: req.since, history: req.history ?? chat.config.historyDefault });
+}
+
+export async function leave(chat: ChatService, ctx: RequestContext, req: RequestOf<'leave'>): Promise<void> {
+  const s = ctx.session;
+  const room = await chat.loadRoom(req.room);
+  if (!(await chat.store.removeMember(room.id, s.user.id))) {
+    throw new ChatError('not_member', `you are not a member of room "${room.id}"`);
+  }
+  await dropUserFromRoom(chat, s.user.id, room.id);
+  ctx.ok({ room: room.id });
+}
+
+/** Ends a user's presence in a room on this node: all their sessions stop receiving it. */
+async function dropUserFromRoom(chat: ChatService, userId: string, roomId: string): Promise<Session[]> {
+  const sessions = [...(chat.users.get(userId) ?? [])];
+  for (const s of sessions) {
+    s.memberOf.delete(roomId);
+    await chat.detach(s, roomId);
+  }
+  return sessions;
+}
+
+export async function invite(chat: ChatService, ctx: RequestContext, req: RequestOf<'invite'>): Promise<void> {
+  const room = await chat.requireMember(ctx.session, req.room);
+  if (room.direct) throw new ChatError('bad_request', 'a direct conversation has exactly two members; create a room to talk with more people');
+  const user = await chat.store.getUser(req.user);
+  if (!user) throw new ChatError('user_not_found', `no user with id "${req.user}" has ever connected`);
+  const res = await chat.store.addMember(room.id, user.id, room.capacity, chat.now());
+  if (res === 'full') throw new ChatError('room_full', `room "${room.id}" is full (${room.capacity}/${room.capacity})`);
+  for (const s of chat.users.get(user.id) ?? []) s.memberOf.add(room.id);
+  ctx.ok({ room: room.id, user: userRef(user), already: res === 'already' });
+}
+
+function requireOwner(ctx: RequestContext, room: RoomInfo, action: string): void {
+  const u = ctx.session.user;
+  if (room.owner !== u.id && !u.admin) {
+    throw new ChatError('forbidden', `only the owner of room "${room.id}" or an admin can ${action}`);
+  }
+}
+
+export async function kick(chat: ChatService, ctx: RequestContext, req: RequestOf<'kick'>): Promise<void> {
+  const room = await chat.loadRoom(req.room);
+  requireOwner(ctx, room, 'kick members');
+  if (!(await chat.store.removeMember(room.id, req.user))) {
+    throw new ChatError('not_member', `user "${req.user}" is not a member of room "${room.id}"`);
+  }
+  const kicked = await dropUserFromRoom(chat, req.user, room.id);
+  for (const s of kicked) s.sendJson({ op: 'room', room: { ...room, kicked: true } });
+  ctx.ok({ room: room.id, user: req.user });
+}
+
+export async function update(chat: ChatService, ctx: RequestContext, req: RequestOf<'update'>): Promise<void> {
+  const current = await chat.loadRoom(req.room);
+  requireOwner(ctx, current, 'change it');
+  const patch: { title?: string; capacity?: number | null } = {};
+  if (req.title !== undefined) patch.title = req.title;
+  if (req.capacity !== undefined) patch.capacity = req.capacity;
+  const rec = await chat.store.updateRoom(current.id, patch);
+  if (!rec) throw new ChatError('room_not_found', `room "${current.id}" was deleted`);
+  const room = roomInfoOf(rec);
+  const live = chat.rooms.get(room.id);
+  if (live) live.info = room;
+  chat.broadcast(room.id, { op: 'room', room });
+  ctx.ok({ room });
+}
+
+export async function rooms(chat: ChatService, ctx: RequestContext, req: RequestOf<'rooms'>): Promise<void> {
+  if (req.scope === 'public') {
+    ctx.ok({ rooms: await chat.summaries(await chat.store.publicRooms(100), false) });
+    return;
+  }
+  ctx.ok({ rooms: await chat.summaries(await chat.store.memberRooms(ctx.session.user.id), true) });
+}
+
+export async function members(chat: ChatService, ctx: RequestContext, req: RequestOf<'members'>): Promise<void> {
+  const room = await chat.loadRoom(req.room);
+  if (room.visibility === 'private') await chat.requireMember(ctx.session, room.id);
+  const [all, online] = await Promise.all([chat.store.listMembers(room.id), chat.broker.presenceList(room.id)]);
+  const onlineIds = new Set(online.map((u) => u.id));
+  ctx.ok({
+    room: room.id,
+    online: online.length,
+    members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id) })),
+  });
+}
+
+export async function ping(chat: ChatService, ctx: RequestContext): Promise<void> {
+  if (ctx.ref === undefined) ctx.session.sendJson({ op: 'pong', ts: chat.now() });
+  else ctx.ok({ ts: chat.now() });
+}
+
+export async function auth(): Promise<void> {
+  throw new ChatError('bad_request', 'this server runs in guest mode: token authentication is not enabled, so "auth" is not needed');
+}

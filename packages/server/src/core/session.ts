@@ -1,0 +1,59 @@
+import type { UserRef } from '@roomcast/protocol';
+import type { TokenBucket } from './limits.js';
+
+/** The transport under a session (a WebSocket in production); core never sees `ws` itself. */
+export interface Connection {
+  readonly id: string;
+  /** Writes one pre-encoded frame; a no-op once the connection is closing. */
+  send(data: Uint8Array, binary: boolean): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued for this connection and not yet written to the network. */
+  readonly bufferedAmount: number;
+  readonly isOpen: boolean;
+  /** Resolves once the queued bytes were written (or the connection closed). */
+  drained(): Promise<void>;
+}
+
+export interface User extends UserRef {
+  guest: boolean;
+  admin: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** Encodes a JSON frame once; the bytes are then written to any number of connections. */
+export function encodeJson(event: object): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}
+
+/** One connected client: its user, the rooms it receives, and the order its requests run in. */
+export class Session {
+  /** Rooms whose live events this connection receives. */
+  readonly rooms = new Set<string>();
+  /** Rooms the user is known to be a member of (saves a store look-up per send). */
+  readonly memberOf = new Set<string>();
+  closed = false;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly conn: Connection,
+    readonly user: User,
+    readonly bucket: TokenBucket,
+  ) {}
+
+  get id(): string {
+    return this.conn.id;
+  }
+
+  sendJson(event: object): void {
+    if (!this.closed) this.conn.send(encodeJson(event), false);
+  }
+
+  /**
+   * Runs requests of one connection in arrival order: a `send` right after a `join` sees the join
+   * done. A task only holds the queue until its message is handed to the store, not until commit.
+   */
+  enqueue(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task);
+  }
+}

@@ -1,0 +1,437 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { UserRef } from '@roomcast/protocol';
+import { Batcher } from './batcher.js';
+import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
+import type {
+  AddMemberResult,
+  AppendInput,
+  AppendResult,
+  BinaryPayload,
+  MemberRecord,
+  MembershipRecord,
+  NewRoom,
+  RoomRecord,
+  Store,
+  StoredMessage,
+} from './store.js';
+
+/** Raised for an append to a room that no longer exists. */
+export class MissingRoomError extends Error {
+  readonly code = 'room_not_found';
+  constructor(room: string) {
+    super(`room ${room} does not exist (it may have been deleted)`);
+  }
+}
+
+const MESSAGE_COLUMNS = [
+  'room_id',
+  'seq',
+  'msg_id',
+  'user_id',
+  'user_name',
+  'text',
+  'meta',
+  'mime',
+  'file_name',
+  'size',
+  'ts',
+] as const;
+
+type MessageRow = Pick<Database['messages'], (typeof MESSAGE_COLUMNS)[number]>;
+
+function toRoom(r: RoomsTable): RoomRecord {
+  return {
+    id: r.id,
+    title: r.title,
+    capacity: r.capacity === null ? null : Number(r.capacity),
+    visibility: r.visibility === 'private' ? 'private' : 'public',
+    persist: Boolean(r.persist),
+    direct: Boolean(r.direct),
+    owner: r.owner,
+    createdAt: Number(r.created_at),
+    lastSeq: Number(r.last_seq),
+  };
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  const m: StoredMessage = {
+    room: r.room_id,
+    seq: Number(r.seq),
+    id: r.msg_id,
+    from: { id: r.user_id, name: r.user_name },
+    ts: Number(r.ts),
+  };
+  if (r.text !== null) m.text = r.text;
+  if (r.meta !== null) m.meta = JSON.parse(r.meta) as Record<string, unknown>;
+  if (r.mime !== null) {
+    m.binary = { mime: r.mime, size: Number(r.size ?? 0) };
+    if (r.file_name !== null) m.binary.name = r.file_name;
+  }
+  return m;
+}
+
+/** Rows per multi-row INSERT: stays far below SQLite's and PostgreSQL's bind-parameter limits. */
+const INSERT_CHUNK = 200;
+
+/**
+ * The Store on Kysely: one set of queries for SQLite and PostgreSQL. Appends are group-committed:
+ * everything appended in one event-loop turn is one transaction, and each append resolves only
+ * after that transaction committed.
+ */
+export class SqlStore implements Store {
+  private readonly appender: Batcher<AppendInput, AppendResult>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.appender = new Batcher({ write: (batch) => this.writeBatch(batch), maxBatch: 512 });
+  }
+
+  migrate(): Promise<void> {
+    return migrate(this.db, this.dialect);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.appender.drain();
+    await this.db.destroy();
+    await this.onClose();
+  }
+
+  async upsertUser(user: UserRef): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({ id: user.id, name: user.name, created_at: Date.now() })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: user.name }))
+      .execute();
+  }
+
+  async getUser(id: string): Promise<UserRef | null> {
+    const row = await this.db.selectFrom('users').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
+    return row ?? null;
+  }
+
+  async createRoom(room: NewRoom): Promise<boolean> {
+    const res = await this.db
+      .insertInto('rooms')
+      .values({
+        id: room.id,
+        title: room.title,
+        capacity: room.capacity,
+        visibility: room.visibility,
+        persist: room.persist ? 1 : 0,
+        direct: room.direct ? 1 : 0,
+        owner: room.owner,
+        created_at: room.createdAt,
+        last_seq: 0,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const row = await this.db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRoom(row) : null;
+  }
+
+  async updateRoom(id: string, patch: { title?: string | null; capacity?: number | null }): Promise<RoomRecord | null> {
+    const set: Partial<Pick<RoomsTable, 'title' | 'capacity'>> = {};
+    if (patch.title !== undefined) set.title = patch.title;
+    if (patch.capacity !== undefined) set.capacity = patch.capacity;
+    if (Object.keys(set).length > 0) await this.db.updateTable('rooms').set(set).where('id', '=', id).execute();
+    return this.getRoom(id);
+  }
+
+  async deleteRoom(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('messages').where('room_id', '=', id).execute();
+      await trx.deleteFrom('members').where('room_id', '=', id).execute();
+      await trx.deleteFrom('sends').where('room_id', '=', id).execute();
+      await trx.deleteFrom('rooms').where('id', '=', id).execute();
+    });
+  }
+
+  async deleteEphemeralRooms(): Promise<number> {
+    const rows = await this.db.selectFrom('rooms').select('id').where('persist', '=', 0).execute();
+    for (const r of rows) await this.deleteRoom(r.id);
+    return rows.length;
+  }
+
+  async publicRooms(limit: number): Promise<RoomRecord[]> {
+    const rows = await this.db
+      .selectFrom('rooms')
+      .selectAll()
+      .where('visibility', '=', 'public')
+      .where('direct', '=', 0)
+      .orderBy('last_seq', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toRoom);
+  }
+
+  async countRooms(): Promise<number> {
+    const row = await this.db
+      .selectFrom('rooms')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult> {
+    return this.db.transaction().execute(async (trx) => {
+      if (this.dialect === 'postgres') {
+        // Serializes concurrent joins of one room so the capacity check holds.
+        await trx.selectFrom('rooms').select('id').where('id', '=', room).forUpdate().execute();
+      }
+      const existing = await trx
+        .selectFrom('members')
+        .select('user_id')
+        .where('room_id', '=', room)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (existing) return 'already';
+      if (capacity !== null) {
+        const row = await trx
+          .selectFrom('members')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('room_id', '=', room)
+          .executeTakeFirstOrThrow();
+        if (Number(row.n) >= capacity) return 'full';
+      }
+      // A new member starts with everything before now read: unread counts what came after joining.
+      const seqRow = await trx.selectFrom('rooms').select('last_seq').where('id', '=', room).executeTakeFirst();
+      await trx
+        .insertInto('members')
+        .values({ room_id: room, user_id: userId, read_seq: Number(seqRow?.last_seq ?? 0), joined_at: now })
+        .execute();
+      return 'added';
+    });
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('members')
+      .where('room_id', '=', room)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async isMember(room: string, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('members')
+      .select('user_id')
+      .where('room_id', '=', room)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async listMembers(room: string): Promise<MemberRecord[]> {
+    const rows = await this.db
+      .selectFrom('members')
+      .innerJoin('users', 'users.id', 'members.user_id')
+      .select(['users.id as id', 'users.name as name', 'members.read_seq as read_seq'])
+      .where('members.room_id', '=', room)
+      .orderBy('members.joined_at')
+      .orderBy('users.id')
+      .execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, readSeq: Number(r.read_seq) }));
+  }
+
+  async memberRooms(userId: string): Promise<MembershipRecord[]> {
+    const rows = await this.db
+      .selectFrom('members')
+      .innerJoin('rooms', 'rooms.id', 'members.room_id')
+      .selectAll('rooms')
+      .select('members.read_seq as read_seq')
+      .where('members.user_id', '=', userId)
+      .orderBy('rooms.last_seq', 'desc')
+      .orderBy('rooms.id')
+      .execute();
+    const result: MembershipRecord[] = rows.map((r) => ({ ...toRoom(r), readSeq: Number(r.read_seq) }));
+    const direct = result.filter((r) => r.direct).map((r) => r.id);
+    if (direct.length > 0) {
+      const peers = await this.db
+        .selectFrom('members')
+        .innerJoin('users', 'users.id', 'members.user_id')
+        .select(['members.room_id as room_id', 'users.id as id', 'users.name as name'])
+        .where('members.room_id', 'in', direct)
+        .where('members.user_id', '!=', userId)
+        .execute();
+      const byRoom = new Map(peers.map((p) => [p.room_id, { id: p.id, name: p.name }]));
+      for (const r of result) {
+        const peer = byRoom.get(r.id);
+        if (peer) r.peer = peer;
+      }
+    }
+    return result;
+  }
+
+  async setReadSeq(room: string, userId: string, seq: number): Promise<number> {
+    await this.db
+      .updateTable('members')
+      .set({ read_seq: seq })
+      .where('room_id', '=', room)
+      .where('user_id', '=', userId)
+      .where('read_seq', '<', seq)
+      .execute();
+    const row = await this.db
+      .selectFrom('members')
+      .select('read_seq')
+      .where('room_id', '=', room)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(row?.read_seq ?? 0);
+  }
+
+  append(input: AppendInput): Promise<AppendResult> {
+    return this.appender.push(input);
+  }
+
+  async messagesAfter(room: string, since: number, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('room_id', '=', room)
+      .where('seq', '>', since)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  async messagesBefore(room: string, before: number | null, limit: number): Promise<StoredMessage[]> {
+    let q = this.db.selectFrom('messages').select(MESSAGE_COLUMNS).where('room_id', '=', room);
+    if (before !== null) q = q.where('seq', '<', before);
+    const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
+    return rows.reverse().map(toMessage);
+  }
+
+  async getBlob(room: string, seq: number): Promise<BinaryPayload | null> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select(['mime', 'file_name', 'blob'])
+      .where('room_id', '=', room)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    if (!row || row.mime === null || row.blob === null) return null;
+    const out: BinaryPayload = { mime: row.mime, data: row.blob };
+    if (row.file_name !== null) out.name = row.file_name;
+    return out;
+  }
+
+  async pruneDedup(olderThan: number): Promise<number> {
+    const res = await this.db.deleteFrom('sends').where('ts', '<', olderThan).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** One transaction for a whole batch of appends: seqs, dedup, messages, read cursors. */
+  private writeBatch(inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
+    return this.db.transaction().execute((trx) => this.writeBatchIn(trx, inputs));
+  }
+
+  private async writeBatchIn(trx: Transaction<Database>, inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
+    const roomIds = [...new Set(inputs.map((i) => i.room))];
+    let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', roomIds);
+    // PostgreSQL: lock the counters so concurrent nodes never hand out the same seq.
+    if (this.dialect === 'postgres') roomQuery = roomQuery.forUpdate();
+    const lastSeq = new Map((await roomQuery.execute()).map((r) => [r.id, Number(r.last_seq)]));
+
+    const keyed = inputs.filter((i) => i.clientId !== undefined);
+    const known = new Map<string, AppendResult>();
+    const dedupKey = (user: string, clientId: string) => `${user}\u0000${clientId}`;
+    if (keyed.length > 0) {
+      const rows = await trx
+        .selectFrom('sends')
+        .selectAll()
+        .where('user_id', 'in', [...new Set(keyed.map((i) => i.from.id))])
+        .where('client_id', 'in', [...new Set(keyed.map((i) => i.clientId as string))])
+        .execute();
+      for (const r of rows) {
+        known.set(dedupKey(r.user_id, r.client_id), {
+          room: r.room_id,
+          seq: Number(r.seq),
+          ts: Number(r.ts),
+          id: r.msg_id,
+          duplicate: true,
+        });
+      }
+    }
+
+    const results: Array<AppendResult | Error> = [];
+    const messageRows: Database['messages'][] = [];
+    const sendRows: Database['sends'][] = [];
+    const readers = new Map<string, { room: string; user: string; seq: number }>();
+    for (const input of inputs) {
+      const key = input.clientId === undefined ? null : dedupKey(input.from.id, input.clientId);
+      const earlier = key === null ? undefined : known.get(key);
+      if (earlier) {
+        results.push(earlier);
+        continue;
+      }
+      const prev = lastSeq.get(input.room);
+      if (prev === undefined) {
+        results.push(new MissingRoomError(input.room));
+        continue;
+      }
+      const seq = prev + 1;
+      lastSeq.set(input.room, seq);
+      const id = input.clientId ?? input.msgId;
+      if (input.persist) {
+        messageRows.push({
+          room_id: input.room,
+          seq,
+          msg_id: id,
+          user_id: input.from.id,
+          user_name: input.from.name,
+          text: input.text ?? null,
+          meta: input.meta === undefined ? null : JSON.stringify(input.meta),
+          mime: input.binary?.mime ?? null,
+          file_name: input.binary?.name ?? null,
+          size: input.binary ? input.binary.data.byteLength : null,
+          blob: input.binary ? toBuffer(input.binary.data) : null,
+          ts: input.ts,
+        });
+      }
+      if (key !== null && input.clientId !== undefined) {
+        sendRows.push({ user_id: input.from.id, client_id: input.clientId, room_id: input.room, seq, msg_id: id, ts: input.ts });
+        known.set(key, { room: input.room, seq, ts: input.ts, id, duplicate: true });
+      }
+      readers.set(`${input.room}\u0000${input.from.id}`, { room: input.room, user: input.from.id, seq });
+      results.push({ room: input.room, seq, ts: input.ts, id, duplicate: false });
+    }
+
+    for (let i = 0; i < messageRows.length; i += INSERT_CHUNK) {
+      await trx.insertInto('messages').values(messageRows.slice(i, i + INSERT_CHUNK)).execute();
+    }
+    for (let i = 0; i < sendRows.length; i += INSERT_CHUNK) {
+      await trx.insertInto('sends').values(sendRows.slice(i, i + INSERT_CHUNK)).execute();
+    }
+    for (const [room, seq] of lastSeq) {
+      await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', room).where('last_seq', '<', seq).execute();
+    }
+    // The sender has read everything up to their own message.
+    for (const r of readers.values()) {
+      await trx
+        .updateTable('members')
+        .set({ read_seq: r.seq })
+        .where('room_id', '=', r.room)
+        .where('user_id', '=', r.user)
+        .where('read_seq', '<', r.seq)
+        .execute();
+    }
+    return results;
+  }
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
