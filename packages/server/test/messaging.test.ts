@@ -171,3 +171,25 @@ describe('messaging', () => {
     expect(await eve.request('dm', { to: eve.userId, text: 'x' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });
+
+describe('direct conversations after leaving', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('brings both users back into the conversation when a new direct message is sent', async () => {
+    const alice = await server.connect({ name: 'Alice' });
+    const bob = await server.connect({ name: 'Bob' });
+    const first = await alice.ok('dm', { to: bob.userId, text: 'one' });
+    await bob.next('msg');
+    await bob.ok('leave', { room: first.room });
+    expect(await bob.request('history', { room: first.room })).toMatchObject({ ok: false, error: { code: 'not_member' } });
+    const second = await alice.ok('dm', { to: bob.userId, text: 'two' });
+    expect(second).toMatchObject({ room: first.room, seq: 2 });
+    expect(await bob.next('msg')).toMatchObject({ room: first.room, seq: 2, text: 'two' });
+    const history = await bob.ok('history', { room: first.room });
+    expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['one', 'two']);
+  });
+});

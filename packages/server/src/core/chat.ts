@@ -147,6 +147,7 @@ export class ChatService {
 
   /** A text frame: parse, validate, rate-limit, then run in the session's order. */
   handleText(session: Session, data: Uint8Array): void {
+    if (!session.conn.isOpen) return; // closing: what it sends now is not answered
     this.stats.framesIn++;
     let value: unknown;
     try {
@@ -167,6 +168,7 @@ export class ChatService {
 
   /** A binary frame: JSON header (a `send` or `dm` plus `mime`) and the payload. */
   handleBinary(session: Session, data: Uint8Array): void {
+    if (!session.conn.isOpen) return;
     this.stats.framesIn++;
     const decoded = decodeBinaryFrame(data);
     const ref = decoded.ok ? refOf(decoded.header) : undefined;

@@ -58,10 +58,13 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
 /** A direct conversation is a private room of exactly the two users, with an id made from the pair. */
 async function ensureDirectRoom(chat: ChatService, a: UserRef, b: UserRef): Promise<RoomInfo> {
   const id = directRoomId(a.id, b.id);
-  const live = chat.rooms.get(id);
-  if (live) return live.info;
-  const existing = await chat.store.getRoom(id);
-  if (existing) return roomInfoOf(existing);
+  const stored = chat.rooms.get(id) ? null : await chat.store.getRoom(id);
+  const existing = chat.rooms.get(id)?.info ?? (stored ? roomInfoOf(stored) : null);
+  if (existing) {
+    // Either user may have left the conversation; a new message brings both back.
+    for (const u of [a, b]) await chat.store.addMember(id, u.id, null, chat.now());
+    return existing;
+  }
   const room: RoomInfo = {
     id,
     title: null,

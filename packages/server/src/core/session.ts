@@ -54,6 +54,7 @@ export class Session {
    * done. A task only holds the queue until its message is handed to the store, not until commit.
    */
   enqueue(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task);
+    // Tasks report their own failures; the catch only keeps one bug from stalling the queue.
+    this.chain = this.chain.then(task).catch(() => {});
   }
 }
