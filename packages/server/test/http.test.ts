@@ -23,7 +23,7 @@ describe('HTTP endpoints', () => {
     await bob.ok('join', { room: 'stats' });
     await alice.ok('send', { room: 'stats', text: 'one' });
     await bob.next('msg');
-    const stats = await (await fetch(`${server.url}/api/stats`)).json();
+    const stats = (await (await fetch(`${server.url}/api/stats`)).json()) as Record<string, number>;
     expect(stats).toMatchObject({ connections: 3, onlineUsers: 2, rooms: 1, roomsStored: 1, messagesIn: 1 });
     expect(stats.messagesOut).toBeGreaterThanOrEqual(1);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
