@@ -24,9 +24,9 @@ function firstError(op: string, check: TypeCheck<TSchema>, value: unknown): stri
   const err = check.Errors(value).First();
   if (!err) return `"${op}" request is invalid`;
   const field = err.path.replace(/^\//, '').replace(/\//g, '.');
-  return field
-    ? `field "${field}" of "${op}": ${err.message.toLowerCase()}`
-    : `"${op}" request: ${err.message.toLowerCase()}`;
+  // Lower-case only the first letter: the rest may quote a pattern, whose case matters.
+  const what = err.message.charAt(0).toLowerCase() + err.message.slice(1);
+  return field ? `field "${field}" of "${op}": ${what}` : `"${op}" request: ${what}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -24,12 +24,13 @@ interface OptionSpec {
   help: string;
   kind: 'int' | 'string' | { choices: readonly string[] };
   min?: number;
+  max?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: 'port', flag: 'port', env: 'ROOMCAST_PORT', kind: 'int', min: 0, help: 'TCP port to listen on (0 picks a free one)' },
+  { key: 'port', flag: 'port', env: 'ROOMCAST_PORT', kind: 'int', min: 0, max: 65535, help: 'TCP port to listen on (0 picks a free one)' },
   { key: 'host', flag: 'host', env: 'ROOMCAST_HOST', kind: 'string', help: 'address to listen on' },
   { key: 'dataDir', flag: 'data', env: 'ROOMCAST_DATA', kind: 'string', help: 'directory for the SQLite database and the guest-token key' },
   { key: 'heartbeatMs', flag: 'heartbeat', env: 'ROOMCAST_HEARTBEAT', kind: 'int', min: 100, help: 'ping interval in ms; silent connections are closed after two' },
@@ -67,6 +68,7 @@ function parseValue(spec: OptionSpec, raw: string, source: string): string | num
     if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < (spec.min ?? 0)) {
       throw new ConfigError(`${source} must be a whole number${spec.min ? ` of at least ${spec.min}` : ''}, got "${raw}"`);
     }
+    if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${source} must be at most ${spec.max}, got ${n}`);
     return n;
   }
   if (spec.kind === 'string') {
@@ -88,9 +90,7 @@ export function resolveConfig(flags: Record<string, string | undefined>, env: No
     if (fromFlag !== undefined) config[spec.key] = parseValue(spec, fromFlag, `--${spec.flag}`);
     else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = parseValue(spec, fromEnv, spec.env);
   }
-  const c = config as unknown as ServerConfig;
-  if (c.port > 65535) throw new ConfigError(`--port must be at most 65535, got ${c.port}`);
-  return c;
+  return config as unknown as ServerConfig;
 }
 
 /** The option table as text, for `--help`. */

@@ -76,6 +76,8 @@ export class LiveRooms {
 
   /** Ends backlog mode: sends held events with seq above `sentUpTo`, then goes live. */
   goLive(session: Session, roomId: string, sentUpTo: number): void {
+    // A session that closed meanwhile stays where it is, so its detach finds and frees it.
+    if (session.closed) return;
     const room = this.rooms.get(roomId);
     const queued = room?.joining.get(session);
     if (!room || !queued) return;
@@ -84,7 +86,7 @@ export class LiveRooms {
       if (q.seq !== undefined && q.seq <= sentUpTo) continue;
       this.write(session, q.data, q.binary);
     }
-    if (!session.closed) room.live.add(session);
+    room.live.add(session);
   }
 
   /** Removes a session. Returns whether it was the user's last one in the room on this node. */
