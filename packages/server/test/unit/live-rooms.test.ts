@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { RoomInfo } from '@roomcast/protocol';
+import { TokenBucket } from '../../src/core/limits.js';
+import { LiveRooms } from '../../src/core/live-rooms.js';
+import { Session, type Connection } from '../../src/core/session.js';
+
+/** A Connection that records what is written to it. */
+class FakeConnection implements Connection {
+  readonly sent: string[] = [];
+  bufferedAmount = 0;
+  isOpen = true;
+  constructor(readonly id: string) {}
+  send(data: Uint8Array, binary: boolean): void {
+    this.sent.push(binary ? `bin:${data.length}` : new TextDecoder().decode(data));
+  }
+  close(): void {
+    this.isOpen = false;
+  }
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function session(id: string, userId: string): Session & { conn: FakeConnection } {
+  const conn = new FakeConnection(id);
+  return new Session(conn, { id: userId, name: userId, guest: true, admin: false }, new TokenBucket(0, 1, 0)) as Session & { conn: FakeConnection };
+}
+
+const info = (id: string): RoomInfo => ({ id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 0 });
+const text = (s: string) => ({ data: new TextEncoder().encode(s), binary: false });
+
+function setup() {
+  const rooms = new LiveRooms((s, data, binary) => s.conn.send(data, binary));
+  return rooms;
+}
+
+describe('LiveRooms', () => {
+  it('delivers to every live session of the room, bar exceptSession and exceptUser', () => {
+    const rooms = setup();
+    const a1 = session('s-a1', 'alice');
+    const a2 = session('s-a2', 'alice');
+    const b = session('s-b', 'bob');
+    const outsider = session('s-o', 'olga');
+    for (const s of [a1, a2, b]) rooms.attach(s, info('r'), false);
+    rooms.attach(outsider, info('elsewhere'), false);
+
+    rooms.deliver('r', text('all'));
+    rooms.deliver('r', { ...text('not a1'), exceptSession: 's-a1' });
+    rooms.deliver('r', { ...text('not alice'), exceptUser: 'alice' });
+    rooms.deliver('r', { data: new Uint8Array(7), binary: true });
+    rooms.deliver('nobody-here', text('lost'));
+
+    expect(a1.conn.sent).toEqual(['all', 'bin:7']);
+    expect(a2.conn.sent).toEqual(['all', 'not a1', 'bin:7']);
+    expect(b.conn.sent).toEqual(['all', 'not a1', 'not alice', 'bin:7']);
+    expect(outsider.conn.sent).toEqual([]);
+  });
+
+  it('holds events for a joining session; goLive sends them in order, skipping seq <= sentUpTo', () => {
+    const rooms = setup();
+    const live = session('s-live', 'bob');
+    const joiner = session('s-j', 'alice');
+    rooms.attach(live, info('r'), false);
+    rooms.attach(joiner, info('r'), true);
+
+    rooms.deliver('r', { ...text('msg 4'), seq: 4 });
+    rooms.deliver('r', text('typing'));
+    rooms.deliver('r', { ...text('msg 5'), seq: 5 });
+    rooms.deliver('r', { ...text('msg 6'), seq: 6 });
+    rooms.deliver('r', { ...text('own echo'), seq: 7, exceptUser: 'alice' });
+    expect(joiner.conn.sent).toEqual([]);
+    expect(live.conn.sent).toEqual(['msg 4', 'typing', 'msg 5', 'msg 6', 'own echo']);
+
+    // The backlog went up to seq 5: 4 and 5 were in it; events without a seq always pass.
+    rooms.goLive(joiner, 'r', 5);
+    expect(joiner.conn.sent).toEqual(['typing', 'msg 6']);
+
+    rooms.deliver('r', { ...text('msg 8'), seq: 8 });
+    expect(joiner.conn.sent).toEqual(['typing', 'msg 6', 'msg 8']);
+    expect(rooms.get('r')?.joining.size).toBe(0);
+    expect(rooms.get('r')?.live.size).toBe(2);
+  });
+
+  it('reports the first and last session of a user, and the room going away with the last one', () => {
+    const rooms = setup();
+    const a1 = session('s-a1', 'alice');
+    const a2 = session('s-a2', 'alice');
+    const b = session('s-b', 'bob');
+
+    expect(rooms.attach(a1, info('r'), false)).toEqual({ firstForUser: true, newRoom: true });
+    expect(rooms.attach(a2, info('r'), true)).toEqual({ firstForUser: false, newRoom: false });
+    expect(rooms.attach(a1, info('r'), false)).toEqual({ firstForUser: false, newRoom: false }); // again: no double count
+    expect(rooms.attach(b, info('r'), false)).toEqual({ firstForUser: true, newRoom: false });
+    expect(rooms.sessionsOf('r', 'alice').map((s) => s.id).sort()).toEqual(['s-a1', 's-a2']);
+    expect(a1.rooms.has('r')).toBe(true);
+
+    expect(rooms.detach(a1, 'r')).toEqual({ lastForUser: false, roomGone: false, wasAttached: true });
+    expect(rooms.detach(a1, 'r')).toEqual({ lastForUser: false, roomGone: false, wasAttached: false });
+    expect(a1.rooms.has('r')).toBe(false);
+    expect(rooms.detach(a2, 'r')).toEqual({ lastForUser: true, roomGone: false, wasAttached: true });
+    expect(rooms.count).toBe(1);
+    expect(rooms.detach(b, 'r')).toEqual({ lastForUser: true, roomGone: true, wasAttached: true });
+    expect(rooms.count).toBe(0);
+    expect(rooms.get('r')).toBeUndefined();
+    expect(rooms.detach(b, 'r')).toEqual({ lastForUser: false, roomGone: false, wasAttached: false });
+  });
+
+  it('goLive for a session that closed while joining still lets detach free the user and the room', () => {
+    // The race in Chat: a session closes while its backlog is streamed; joinAndStream's `finally`
+    // calls goLive before close() reaches this room and calls detach.
+    const rooms = setup();
+    const s = session('s-a', 'alice');
+    rooms.attach(s, info('r'), true);
+    rooms.deliver('r', { ...text('held'), seq: 1 });
+    s.closed = true;
+    rooms.goLive(s, 'r', 0);
+    expect(rooms.get('r')?.live.has(s) ?? false).toBe(false);
+
+    expect(rooms.detach(s, 'r')).toEqual({ lastForUser: true, roomGone: true, wasAttached: true });
+    expect(rooms.count).toBe(0);
+  });
+});
