@@ -66,6 +66,8 @@ export const UpdateRequest = op('update', {
   title: Type.Optional(Title),
   capacity: Type.Optional(Type.Union([Capacity, Type.Null()])),
 });
+/** Extension: the owner or an admin deletes a room; members get a `room` event with `deleted: true`. */
+export const DeleteRequest = op('delete', { room: RoomId });
 export const PingRequest = op('ping', {});
 
 /** Every text-frame request, keyed by op. */
@@ -84,6 +86,7 @@ export const REQUEST_SCHEMAS = {
   invite: InviteRequest,
   kick: KickRequest,
   update: UpdateRequest,
+  delete: DeleteRequest,
   ping: PingRequest,
 } as const;
 

@@ -18,6 +18,7 @@ const MINIMAL: Record<RequestOp, Record<string, unknown>> = {
   invite: { room: 'lobby', user: 'u_1' },
   kick: { room: 'lobby', user: 'u_1' },
   update: { room: 'lobby' },
+  delete: { room: 'lobby' },
   ping: {},
 };
 

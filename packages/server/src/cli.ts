@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { mintToken, parseTtl } from './auth/mint.js';
 import { ConfigError, describeOptions, OPTIONS, resolveConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
@@ -7,6 +8,9 @@ const USAGE = `roomcast: a self-hosted real-time chat-room server
 
 Usage:
   roomcast serve [options]    start the server (embedded SQLite)
+  roomcast token --sub ID [--name NAME] [--rooms 'team-*,lobby'] [--ttl 1h] [--admin]
+                              print an HS256 token signed with --jwt-secret (ROOMCAST_JWT_SECRET),
+                              with --jwt-issuer/--jwt-audience when set, for development and tests
   roomcast --help             this text
 
 Options (each also read from its environment variable; flags win):
@@ -46,6 +50,43 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+async function token(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sub: { type: 'string' },
+      name: { type: 'string' },
+      rooms: { type: 'string' },
+      ttl: { type: 'string' },
+      admin: { type: 'boolean' },
+      'jwt-secret': { type: 'string' },
+      'jwt-issuer': { type: 'string' },
+      'jwt-audience': { type: 'string' },
+    },
+    strict: true,
+  });
+  const config = resolveConfig(
+    { 'jwt-secret': values['jwt-secret'], 'jwt-issuer': values['jwt-issuer'], 'jwt-audience': values['jwt-audience'] },
+    process.env,
+  );
+  if (!values.sub) throw new ConfigError('token needs --sub USER_ID');
+  if (!config.jwtSecret) throw new ConfigError('token needs the HS256 secret: --jwt-secret or ROOMCAST_JWT_SECRET');
+  if (config.jwtSecret.length < 32) throw new ConfigError('--jwt-secret must be at least 32 characters');
+  const ttlSec = parseTtl(values.ttl ?? '1h');
+  if (ttlSec === null) throw new ConfigError(`--ttl must look like 90s, 15m, 1h or 7d, got "${values.ttl}"`);
+  const jwt = await mintToken({
+    secret: config.jwtSecret,
+    sub: values.sub,
+    name: values.name,
+    rooms: values.rooms?.split(',').map((r) => r.trim()).filter(Boolean),
+    admin: values.admin,
+    ttlSec,
+    issuer: config.jwtIssuer || undefined,
+    audience: config.jwtAudience || undefined,
+  });
+  process.stdout.write(`${jwt}\n`);
+}
+
 /** Entry point of the `roomcast` command. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -55,6 +96,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (command === 'serve') return await serve(rest);
+    if (command === 'token') return await token(rest);
     throw new ConfigError(`unknown command "${command}"; run "roomcast --help" for the commands`);
   } catch (err) {
     const e = err as Error & { code?: string };

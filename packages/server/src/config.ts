@@ -15,6 +15,28 @@ export interface ServerConfig {
   sendBufferLimit: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   sync: 'normal' | 'full';
+  /** Who may connect: guests only, JWT users only, or both. */
+  auth: 'guest' | 'jwt' | 'both';
+  /** HS256 secret (at least 32 characters). Empty: not used. */
+  jwtSecret: string;
+  /** PEM file with an RSA, EC (P-256) or Ed25519 public key. Empty: not used. */
+  jwtPublicKey: string;
+  /** JWKS URL of the token issuer. Empty: not used. */
+  jwksUrl: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  authTimeoutMs: number;
+  /** off: guests cannot create private rooms. */
+  guestCreate: 'on' | 'off';
+  /** Key for the server-side HTTP API. Empty: that API is disabled. */
+  apiKey: string;
+  tlsCert: string;
+  tlsKey: string;
+  /** Proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
+  trustProxy: number;
+  /** Comma-separated origins allowed to open a WebSocket from a browser; `*` allows any. */
+  allowedOrigins: string;
+  maxUnauthPerIp: number;
 }
 
 interface OptionSpec {
@@ -25,6 +47,8 @@ interface OptionSpec {
   kind: 'int' | 'string' | { choices: readonly string[] };
   min?: number;
   max?: number;
+  /** Printed instead of the value in --help (secrets). */
+  secret?: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,6 +64,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxConnPerIp', flag: 'max-conn-per-ip', env: 'ROOMCAST_MAX_CONN_PER_IP', kind: 'int', min: 1, help: 'open connections allowed from one address' },
   { key: 'sendBufferLimit', flag: 'send-buffer', env: 'ROOMCAST_SEND_BUFFER', kind: 'int', min: 1024, help: 'unsent bytes after which a connection is a slow consumer (closed with 1013)' },
   { key: 'logLevel', flag: 'log-level', env: 'ROOMCAST_LOG_LEVEL', kind: { choices: LOG_LEVELS }, help: 'log level (logs are JSON lines on stderr)' },
+  { key: 'auth', flag: 'auth', env: 'ROOMCAST_AUTH', kind: { choices: ['guest', 'jwt', 'both'] }, help: 'who may connect: guest (nickname), jwt (token required) or both' },
+  { key: 'jwtSecret', flag: 'jwt-secret', env: 'ROOMCAST_JWT_SECRET', kind: 'string', secret: true, help: 'HS256 secret for JWTs, at least 32 characters (prefer the variable)' },
+  { key: 'jwtPublicKey', flag: 'jwt-public-key', env: 'ROOMCAST_JWT_PUBLIC_KEY', kind: 'string', help: 'PEM file with the RS256/ES256/EdDSA public key that verifies JWTs' },
+  { key: 'jwksUrl', flag: 'jwks-url', env: 'ROOMCAST_JWKS_URL', kind: 'string', help: 'JWKS URL that verifies JWTs (RS256/ES256/EdDSA)' },
+  { key: 'jwtIssuer', flag: 'jwt-issuer', env: 'ROOMCAST_JWT_ISSUER', kind: 'string', help: 'required "iss" claim' },
+  { key: 'jwtAudience', flag: 'jwt-audience', env: 'ROOMCAST_JWT_AUDIENCE', kind: 'string', help: 'required "aud" claim' },
+  { key: 'authTimeoutMs', flag: 'auth-timeout', env: 'ROOMCAST_AUTH_TIMEOUT', kind: 'int', min: 100, help: 'ms a connection without a token has to send {"op":"auth"} (closed with 4408)' },
+  { key: 'guestCreate', flag: 'guest-create', env: 'ROOMCAST_GUEST_CREATE', kind: { choices: ['on', 'off'] }, help: 'off: guests cannot create private rooms' },
+  { key: 'apiKey', flag: 'api-key', env: 'ROOMCAST_API_KEY', kind: 'string', secret: true, help: 'key for the server-side HTTP API (/api/rooms/ROOM/messages); unset disables it' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'ROOMCAST_TLS_CERT', kind: 'string', help: 'PEM certificate file: serve https and wss' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'ROOMCAST_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
+  { key: 'trustProxy', flag: 'trust-proxy', env: 'ROOMCAST_TRUST_PROXY', kind: 'int', min: 0, max: 10, help: 'proxies in front whose X-Forwarded-For gives the client address (0: none)' },
+  { key: 'allowedOrigins', flag: 'allowed-origins', env: 'ROOMCAST_ALLOWED_ORIGINS', kind: 'string', help: 'comma-separated browser origins allowed to connect, or *; unset: same origin only' },
+  { key: 'maxUnauthPerIp', flag: 'max-unauth-per-ip', env: 'ROOMCAST_MAX_UNAUTH_PER_IP', kind: 'int', min: 1, help: 'connections from one address still waiting to authenticate' },
   { key: 'sync', flag: 'sync', env: 'ROOMCAST_SYNC', kind: { choices: ['normal', 'full'] }, help: 'SQLite durability: normal survives a process crash, full also a power loss (slower)' },
 ];
 
@@ -55,7 +93,62 @@ export const DEFAULT_CONFIG: ServerConfig = {
   sendBufferLimit: DEFAULT_CHAT_CONFIG.sendBufferLimit,
   logLevel: 'info',
   sync: 'normal',
+  auth: 'guest',
+  jwtSecret: '',
+  jwtPublicKey: '',
+  jwksUrl: '',
+  jwtIssuer: '',
+  jwtAudience: '',
+  authTimeoutMs: 10_000,
+  guestCreate: 'on',
+  apiKey: '',
+  tlsCert: '',
+  tlsKey: '',
+  trustProxy: 0,
+  allowedOrigins: '',
+  maxUnauthPerIp: 50,
 };
+
+/** A default as shown in --help and the README. */
+export function defaultText(key: keyof ServerConfig): string {
+  const v = DEFAULT_CONFIG[key];
+  return v === '' ? 'none' : String(v);
+}
+
+/**
+ * Checks that the settings make sense together (each was checked alone by resolveConfig).
+ * Runs at start-up, before anything listens.
+ */
+export function checkConfig(c: ServerConfig): void {
+  const sources = [c.jwtSecret && '--jwt-secret', c.jwtPublicKey && '--jwt-public-key', c.jwksUrl && '--jwks-url'].filter(Boolean);
+  if (c.auth !== 'guest' && sources.length === 0) {
+    throw new ConfigError(`--auth ${c.auth} needs a way to verify tokens: --jwt-secret, --jwt-public-key or --jwks-url`);
+  }
+  if (sources.length > 1) throw new ConfigError(`use one of ${sources.join(', ')}, not several`);
+  if (c.jwtSecret && c.jwtSecret.length < 32) {
+    throw new ConfigError('--jwt-secret must be at least 32 characters (a short HS256 secret can be guessed)');
+  }
+  if (c.jwksUrl && !/^https?:\/\//.test(c.jwksUrl)) throw new ConfigError(`--jwks-url must be an http(s) URL, got "${c.jwksUrl}"`);
+  if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if (c.apiKey && c.apiKey.length < 16) throw new ConfigError('--api-key must be at least 16 characters');
+  parseOrigins(c.allowedOrigins);
+}
+
+/** The allowed-origins setting as a list; `*` alone means any; empty means same-origin only. */
+export function parseOrigins(raw: string): string[] {
+  const list = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of list) {
+    if (o === '*') continue;
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new ConfigError(`--allowed-origins: "${o}" is not an origin like https://chat.example.com`);
+    }
+    if (url.origin !== o) throw new ConfigError(`--allowed-origins: "${o}" is not an origin; write it as ${url.origin}`);
+  }
+  return list;
+}
 
 /** A setting that cannot be used; the message names the flag and what it accepts. */
 export class ConfigError extends Error {
@@ -97,7 +190,7 @@ export function resolveConfig(flags: Record<string, string | undefined>, env: No
 export function describeOptions(): string {
   const rows = OPTIONS.map((o) => {
     const kind = typeof o.kind === 'object' ? o.kind.choices.join('|') : o.kind === 'int' ? 'N' : 'VALUE';
-    return [`--${o.flag} ${kind}`, o.env, String(DEFAULT_CONFIG[o.key]), o.help];
+    return [`--${o.flag} ${kind}`, o.env, defaultText(o.key), o.help];
   });
   const w0 = Math.max(...rows.map((r) => r[0]!.length));
   const w1 = Math.max(...rows.map((r) => r[1]!.length));

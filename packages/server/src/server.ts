@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { Authenticator } from './auth/authenticator.js';
 import { GuestTokens } from './auth/guest.js';
+import { JwtVerifier } from './auth/jwt.js';
 import { MemoryBroker } from './broker/memory.js';
 import type { Broker } from './broker/broker.js';
 import { ChatService } from './core/chat.js';
 import { DEFAULT_CHAT_CONFIG } from './core/config.js';
-import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { checkConfig, ConfigError, DEFAULT_CONFIG, parseOrigins, type ServerConfig } from './config.js';
 import { Gateway } from './gateway/gateway.js';
 import { buildHttp } from './http/app.js';
 import { createLogger } from './log.js';
@@ -27,16 +30,20 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** Starts roomcast in embedded mode (SQLite + in-process broker). */
 export async function startServer(options: Partial<ServerConfig> = {}, logger?: Logger): Promise<RoomcastServer> {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options };
+  checkConfig(config);
+  const tls = config.tlsCert ? { cert: readPem(config.tlsCert, '--tls-cert'), key: readPem(config.tlsKey, '--tls-key') } : undefined;
+  const jwt = config.auth === 'guest' ? null : openJwtVerifier(config);
   const log = logger ?? createLogger(config.logLevel);
   const store = await openSqliteStore({ dataDir: config.dataDir, sync: config.sync });
   // One process owns the file: ephemeral rooms left by a crash have no members online any more.
   await store.deleteEphemeralRooms();
   const broker: Broker = new MemoryBroker();
-  const guests = GuestTokens.open(config.dataDir);
+  const auth = new Authenticator(config.auth, GuestTokens.open(config.dataDir), jwt);
   const chat = new ChatService({
     store,
     broker,
     log,
+    ...(auth.acceptsTokens ? { verifyToken: (token: string) => auth.verifyToken(token) } : {}),
     config: {
       ...DEFAULT_CHAT_CONFIG,
       maxText: config.maxText,
@@ -44,15 +51,26 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       ratePerSec: config.ratePerSec,
       heartbeatMs: config.heartbeatMs,
       sendBufferLimit: config.sendBufferLimit,
+      guestsCreatePrivate: config.guestCreate === 'on',
     },
   });
   const gateway = new Gateway(
     chat,
-    guests,
-    { path: '/ws', maxConnPerIp: config.maxConnPerIp, heartbeatMs: config.heartbeatMs, maxText: config.maxText, maxBinary: config.maxBinary },
+    auth,
+    {
+      path: '/ws',
+      maxConnPerIp: config.maxConnPerIp,
+      maxUnauthPerIp: config.maxUnauthPerIp,
+      heartbeatMs: config.heartbeatMs,
+      maxText: config.maxText,
+      maxBinary: config.maxBinary,
+      authTimeoutMs: config.authTimeoutMs,
+      allowedOrigins: parseOrigins(config.allowedOrigins),
+      trustProxy: config.trustProxy,
+    },
     log,
   );
-  const app = buildHttp({ chat, store, broker, guests, log, connectionCount: () => gateway.connectionCount });
+  const app = buildHttp({ chat, store, broker, auth, log, apiKey: config.apiKey, tls, connectionCount: () => gateway.connectionCount });
   app.server.on('upgrade', gateway.handleUpgrade);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
@@ -65,7 +83,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     port: address.port,
     chat,
     store,
@@ -80,4 +98,20 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       return closing;
     },
   };
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+function openJwtVerifier(c: ServerConfig): JwtVerifier {
+  try {
+    return JwtVerifier.create({ secret: c.jwtSecret, publicKeyFile: c.jwtPublicKey, jwksUrl: c.jwksUrl, issuer: c.jwtIssuer, audience: c.jwtAudience });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, OPTIONS } from '../src/config.js';
+import { OPTIONS, defaultText } from '../src/config.js';
 
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
@@ -9,7 +9,7 @@ describe('README', () => {
     const rows = README.split('\n').filter((l) => l.startsWith('| `--'));
     expect(rows).toHaveLength(OPTIONS.length);
     for (const o of OPTIONS) {
-      expect(README).toContain(`| \`--${o.flag}\` | \`${o.env}\` | \`${String(DEFAULT_CONFIG[o.key])}\` | ${o.help} |`);
+      expect(README).toContain(`| \`--${o.flag}\` | \`${o.env}\` | \`${defaultText(o.key)}\` | ${o.help} |`);
     }
   });
 

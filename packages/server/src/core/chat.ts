@@ -6,20 +6,22 @@ import {
   type MsgEvent,
   type RoomInfo,
   type RoomSummary,
+  type UserRef,
 } from '@roomcast/protocol';
 import { refOf, validateBinaryHeader, validateRequest } from '@roomcast/protocol/validate';
 import { decodeBinaryFrame } from '@roomcast/protocol';
 import type { Broker, BrokerMessage } from '../broker/broker.js';
-import type { AppendInput, BinaryPayload, MembershipRecord, RoomRecord, Store, StoredMessage } from '../store/store.js';
+import type { AppendInput, AppendResult, BinaryPayload, MembershipRecord, RoomRecord, Store, StoredMessage } from '../store/store.js';
 import type { ChatConfig } from './config.js';
 import { RequestContext } from './context.js';
 import { ChatError, toErrorBody } from './errors.js';
+import { roomGranted } from './grants.js';
 import { newMessageId } from './ids.js';
 import { TokenBucket } from './limits.js';
 import { LiveRooms } from './live-rooms.js';
 import { fileUrl, roomInfoOf, toMsgEvent, userRef } from './events.js';
 import { HANDLERS, sendBinary } from './ops.js';
-import { encodeJson, Session, type Connection, type User } from './session.js';
+import { encodeJson, Session, type Connection, type SessionAuth, type User } from './session.js';
 import { ChatStats } from './stats.js';
 
 /** The logging the core needs (pino satisfies it). */
@@ -30,11 +32,21 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** A verified token, as core needs it for an in-band refresh. */
+export interface VerifiedToken {
+  sub: string;
+  exp: number;
+  rooms: string[];
+  admin: boolean;
+}
+
 export interface ChatDeps {
   store: Store;
   broker: Broker;
   config: ChatConfig;
   log: Logger;
+  /** Verifies a JWT for `auth` refreshes; absent when the server accepts guests only. */
+  verifyToken?: (token: string) => Promise<VerifiedToken>;
   /** Clock, ms since epoch; injectable for tests. */
   now?: () => number;
 }
@@ -62,6 +74,7 @@ export class ChatService {
   readonly config: ChatConfig;
   readonly log: Logger;
   readonly now: () => number;
+  readonly verifyToken: ((token: string) => Promise<VerifiedToken>) | undefined;
   readonly stats = new ChatStats();
   readonly rooms: LiveRooms;
   /** Local sessions by user id. */
@@ -76,15 +89,17 @@ export class ChatService {
     this.config = deps.config;
     this.log = deps.log;
     this.now = deps.now ?? Date.now;
+    this.verifyToken = deps.verifyToken;
     this.rooms = new LiveRooms((s, data, binary) => this.write(s, data, binary));
   }
 
   // ---- connection lifecycle ---------------------------------------------------------------
 
   /** Registers a new connection and sends its `welcome`. Frames that arrive meanwhile wait. */
-  open(conn: Connection, user: User, guestToken?: string): Session {
+  open(conn: Connection, user: User, auth: SessionAuth = { exp: null, rooms: [] }, guestToken?: string): Session {
     const burst = Math.max(1, this.config.ratePerSec * 2);
-    const session = new Session(conn, user, new TokenBucket(this.config.ratePerSec, burst, this.now()));
+    const session = new Session(conn, user, new TokenBucket(this.config.ratePerSec, burst, this.now()), auth);
+    this.scheduleExpiry(session);
     this.sessions.add(session);
     this.stats.connectionsTotal++;
     let mine = this.users.get(user.id);
@@ -115,10 +130,28 @@ export class ChatService {
     }
   }
 
+  /** Closes the connection with 4401 when its token expires, unless a refresh moved `exp`. */
+  scheduleExpiry(session: Session): void {
+    clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    const exp = session.auth.exp;
+    if (exp === null) return;
+    // setTimeout cannot wait longer than ~24.8 days; re-arm until the real expiry.
+    const wait = Math.min(exp - this.now(), 2 ** 31 - 1);
+    session.expiryTimer = setTimeout(() => {
+      if (session.auth.exp !== exp) return;
+      if (this.now() < exp) return this.scheduleExpiry(session);
+      session.sendJson({ op: 'error', error: { code: 'unauthorized', message: 'your token expired; reconnect with a fresh one (or refresh it with "auth" before it expires)' } });
+      session.conn.close(CloseCode.Unauthorized, 'token expired');
+    }, Math.max(0, wait));
+    session.expiryTimer.unref();
+  }
+
   /** The connection is gone: leave presence everywhere, free its rooms. */
   async close(session: Session): Promise<void> {
     if (session.closed) return;
     session.closed = true;
+    clearTimeout(session.expiryTimer);
     this.sessions.delete(session);
     const mine = this.users.get(session.user.id);
     mine?.delete(session);
@@ -276,43 +309,42 @@ export class ChatService {
    * the session's next request need not wait for the commit.
    */
   post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): void {
-    const s = ctx.session;
-    const input: AppendInput = {
-      room: room.id,
-      persist: room.persist,
-      from: userRef(s.user),
-      msgId: newMessageId(),
-      ts: this.now(),
-    };
+    void this.track(
+      this.publish(room, userRef(ctx.session.user), body, ctx.session.id).then(
+        (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
+        (err: unknown) => this.fail(ctx, err),
+      ),
+    );
+  }
+
+  /**
+   * Stores a message and, once committed, delivers it to the room's members here and on other
+   * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
+   */
+  async publish(room: RoomInfo, from: UserRef, body: PostBody, exceptSession?: string): Promise<AppendResult> {
+    const input: AppendInput = { room: room.id, persist: room.persist, from, msgId: newMessageId(), ts: this.now() };
     if (body.clientId !== undefined) input.clientId = body.clientId;
     if (body.text !== undefined) input.text = body.text;
     if (body.meta !== undefined) input.meta = body.meta;
     if (body.binary !== undefined) input.binary = body.binary;
-    void this.track(
-      this.store.append(input).then(
-        (res) => {
-          if (!res.duplicate) {
-            this.stats.messagesIn++;
-            const event: MsgEvent = { op: 'msg', room: res.room, seq: res.seq, id: res.id, from: input.from, ts: res.ts };
-            if (input.text !== undefined) event.text = input.text;
-            if (input.meta !== undefined) event.meta = input.meta;
-            let data: Uint8Array;
-            if (input.binary) {
-              const b = input.binary;
-              const info = { mime: b.mime, ...(b.name ? { name: b.name } : {}), size: b.data.byteLength };
-              data = encodeBinaryFrame({ ...event, ...info, binary: { ...info, url: fileUrl(res.room, res.seq) } }, b.data);
-            } else {
-              data = encodeJson(event);
-            }
-            const binary = input.binary !== undefined;
-            this.rooms.deliver(res.room, { data, binary, seq: res.seq, exceptSession: s.id });
-            this.broker.publish({ room: res.room, data, binary, seq: res.seq, exceptConn: s.id });
-          }
-          ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra });
-        },
-        (err: unknown) => this.fail(ctx, err),
-      ),
-    );
+    const res = await this.store.append(input);
+    if (res.duplicate) return res;
+    this.stats.messagesIn++;
+    const event: MsgEvent = { op: 'msg', room: res.room, seq: res.seq, id: res.id, from, ts: res.ts };
+    if (input.text !== undefined) event.text = input.text;
+    if (input.meta !== undefined) event.meta = input.meta;
+    let data: Uint8Array;
+    if (input.binary) {
+      const b = input.binary;
+      const info = { mime: b.mime, ...(b.name ? { name: b.name } : {}), size: b.data.byteLength };
+      data = encodeBinaryFrame({ ...event, ...info, binary: { ...info, url: fileUrl(res.room, res.seq) } }, b.data);
+    } else {
+      data = encodeJson(event);
+    }
+    const binary = input.binary !== undefined;
+    this.rooms.deliver(res.room, { data, binary, seq: res.seq, exceptSession });
+    this.broker.publish({ room: res.room, data, binary, seq: res.seq, exceptConn: exceptSession });
+    return res;
   }
 
   // ---- rooms, membership, presence ----------------------------------------------------------
@@ -341,7 +373,8 @@ export class ChatService {
   /** Makes the user a member (checking privacy and capacity) unless they already are. */
   async ensureMembership(session: Session, room: RoomInfo): Promise<void> {
     if (session.memberOf.has(room.id)) return;
-    if (room.visibility === 'private' && !session.user.admin) {
+    const granted = session.user.admin || (!room.direct && roomGranted(room.id, session.auth.rooms));
+    if (room.visibility === 'private' && !granted) {
       if (!(await this.store.isMember(room.id, session.user.id))) {
         throw new ChatError('forbidden', `room "${room.id}" is private; ask a member to invite you`);
       }
@@ -369,15 +402,18 @@ export class ChatService {
     }
   }
 
-  /** Unsubscribes a session; the user goes offline in the room when it was their last. */
-  async detach(session: Session, roomId: string): Promise<void> {
+  /**
+   * Unsubscribes a session; the user goes offline in the room when it was their last. `quiet`
+   * skips the presence event (the room is being deleted).
+   */
+  async detach(session: Session, roomId: string, quiet = false): Promise<void> {
     const info = this.rooms.get(roomId)?.info;
     const { lastForUser, roomGone, wasAttached } = this.rooms.detach(session, roomId);
     if (!wasAttached) return;
     if (roomGone) await this.broker.unsubscribe(roomId);
     if (!lastForUser) return;
     const change = await this.broker.presenceRemove(roomId, session.user.id);
-    if (change.changed) {
+    if (change.changed && !quiet) {
       this.broadcast(roomId, { op: 'presence', room: roomId, event: 'leave', user: userRef(session.user), online: change.online });
     }
     // An ephemeral room disappears with its last online member.

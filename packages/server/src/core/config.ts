@@ -16,6 +16,8 @@ export interface ChatConfig {
   maxMetaBytes: number;
   /** How long a client message id is remembered for idempotent retries, ms. */
   dedupWindowMs: number;
+  /** Whether guests may create private rooms. */
+  guestsCreatePrivate: boolean;
 }
 
 export const DEFAULT_CHAT_CONFIG: ChatConfig = {
@@ -27,4 +29,5 @@ export const DEFAULT_CHAT_CONFIG: ChatConfig = {
   historyDefault: 50,
   maxMetaBytes: 2048,
   dedupWindowMs: 24 * 60 * 60 * 1000,
+  guestsCreatePrivate: true,
 };

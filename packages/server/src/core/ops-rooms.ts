@@ -10,6 +10,9 @@ import type { Session } from './session.js';
 
 export async function create(chat: ChatService, ctx: RequestContext, req: RequestOf<'create'>): Promise<void> {
   const s = ctx.session;
+  if (s.user.guest && req.visibility === 'private' && !chat.config.guestsCreatePrivate) {
+    throw new ChatError('forbidden', 'guests cannot create private rooms on this server; sign in with a token');
+  }
   if (req.room?.startsWith(DIRECT_PREFIX)) {
     throw new ChatError('bad_request', `room ids starting with "${DIRECT_PREFIX}" are reserved for direct messages; pick another id`);
   }
@@ -126,6 +129,37 @@ export async function ping(chat: ChatService, ctx: RequestContext): Promise<void
   else ctx.ok({ ts: chat.now() });
 }
 
-export async function auth(): Promise<void> {
-  throw new ChatError('bad_request', 'this server runs in guest mode: token authentication is not enabled, so "auth" is not needed');
+/** `auth` after welcome: a fresh token for the same user, before the current one expires. */
+export async function auth(chat: ChatService, ctx: RequestContext, req: RequestOf<'auth'>): Promise<void> {
+  const s = ctx.session;
+  if (!chat.verifyToken) {
+    throw new ChatError('bad_request', 'this server accepts guests only: token authentication is not enabled, so "auth" is not needed');
+  }
+  let token;
+  try {
+    token = await chat.verifyToken(req.token);
+  } catch (err) {
+    throw new ChatError('unauthorized', (err as Error).message);
+  }
+  if (token.sub !== s.user.id) {
+    throw new ChatError('unauthorized', `this token is for user "${token.sub}", but the connection is "${s.user.id}"; reconnect to change user`);
+  }
+  s.auth = { exp: token.exp, rooms: token.rooms };
+  s.user.admin = token.admin;
+  chat.scheduleExpiry(s);
+  ctx.ok({ user: userRef(s.user), exp: token.exp });
+}
+
+export async function remove(chat: ChatService, ctx: RequestContext, req: RequestOf<'delete'>): Promise<void> {
+  const room = await chat.loadRoom(req.room);
+  if (room.direct && !ctx.session.user.admin) throw new ChatError('forbidden', 'only an admin can delete a direct conversation');
+  requireOwner(ctx, room, 'delete it');
+  // Tell the members first, while they are still subscribed.
+  chat.broadcast(room.id, { op: 'room', room: { ...room, deleted: true } });
+  for (const s of [...chat.sessions]) {
+    s.memberOf.delete(room.id);
+    if (s.rooms.has(room.id)) await chat.detach(s, room.id, true);
+  }
+  await chat.deleteRoom(room.id);
+  ctx.ok({ room: room.id, deleted: true });
 }

@@ -2,7 +2,7 @@ import type { RequestOf, RequestOp } from '@roomcast/protocol';
 import type { ChatService } from './chat.js';
 import type { RequestContext } from './context.js';
 import { dm, history, read, send, typing } from './ops-messages.js';
-import { auth, create, invite, join, kick, leave, members, ping, rooms, update } from './ops-rooms.js';
+import { auth, create, invite, join, kick, leave, members, ping, remove, rooms, update } from './ops-rooms.js';
 
 export { sendBinary } from './ops-messages.js';
 
@@ -24,5 +24,6 @@ export const HANDLERS: { [O in RequestOp]: Handler<O> } = {
   invite,
   kick,
   update,
+  delete: remove,
   ping,
 };

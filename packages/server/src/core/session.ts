@@ -26,6 +26,14 @@ export function encodeJson(event: object): Uint8Array {
   return encoder.encode(JSON.stringify(event));
 }
 
+/** What authentication established beyond the user. */
+export interface SessionAuth {
+  /** Token expiry, ms since epoch; null for guests. */
+  exp: number | null;
+  /** Room ids or glob patterns the token lets the user join even when private. */
+  rooms: string[];
+}
+
 /** One connected client: its user, the rooms it receives, and the order its requests run in. */
 export class Session {
   /** Rooms whose live events this connection receives. */
@@ -33,12 +41,15 @@ export class Session {
   /** Rooms the user is known to be a member of (saves a store look-up per send). */
   readonly memberOf = new Set<string>();
   closed = false;
+  /** Closes the connection when the token expires (cleared by a refresh). */
+  expiryTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly conn: Connection,
     readonly user: User,
     readonly bucket: TokenBucket,
+    public auth: SessionAuth,
   ) {}
 
   get id(): string {

@@ -1,20 +1,26 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, MAX_BINARY_HEADER, SUBPROTOCOL } from '@roomcast/protocol';
-import type { GuestTokens } from '../auth/guest.js';
+import type { Authenticated, Authenticator, UpgradeIdentity } from '../auth/authenticator.js';
 import type { ChatService, Logger } from '../core/chat.js';
 import { newSessionId } from '../core/ids.js';
-import { resolveGuest, type Identity } from './identity.js';
+import { clientAddress, originAllowed } from './origin.js';
 import { WsConnection } from './ws-connection.js';
 
 export interface GatewayOptions {
   /** URL path of the WebSocket endpoint. */
   path: string;
   maxConnPerIp: number;
+  /** Connections per address that have not authenticated yet (in-band `auth` pending). */
+  maxUnauthPerIp: number;
   heartbeatMs: number;
   maxText: number;
   maxBinary: number;
+  /** Time a connection without credentials has to send `{"op":"auth"}`. */
+  authTimeoutMs: number;
+  allowedOrigins: readonly string[];
+  trustProxy: number;
 }
 
 /** Largest frame accepted: the bigger of a full binary message and a maximal text request. */
@@ -22,21 +28,44 @@ export function maxPayloadFor(o: { maxText: number; maxBinary: number }): number
   return Math.max(o.maxBinary + MAX_BINARY_HEADER + 4, o.maxText * 4 + 16 * 1024);
 }
 
+/** Frames a client may send after its `auth` frame while the token is being verified. */
+const MAX_HELD_FRAMES = 64;
+
+function toBuffer(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+/** Counts per address (connections, unauthenticated connections). */
+class PerAddress {
+  private readonly counts = new Map<string, number>();
+  add(ip: string): number {
+    const n = (this.counts.get(ip) ?? 0) + 1;
+    this.counts.set(ip, n);
+    return n;
+  }
+  remove(ip: string): void {
+    const n = (this.counts.get(ip) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(ip);
+    else this.counts.set(ip, n);
+  }
+}
+
 /**
- * The WebSocket edge: upgrades, identity, per-address limits, heartbeat, frame hand-off to the
- * core. Everything about `ws` stays in this folder.
+ * The WebSocket edge: upgrades, origin check, authentication, per-address limits, heartbeat,
+ * and hand-off of frames to the core. Everything about `ws` stays in this folder.
  */
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<WsConnection>();
-  private readonly perIp = new Map<string, number>();
+  private readonly perIp = new PerAddress();
+  private readonly unauthPerIp = new PerAddress();
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private lastPing = Date.now();
 
   constructor(
     private readonly chat: ChatService,
-    private readonly guests: GuestTokens,
+    private readonly auth: Authenticator,
     private readonly opts: GatewayOptions,
     private readonly log: Logger,
   ) {
@@ -68,10 +97,15 @@ export class Gateway {
       return;
     }
     socket.on('error', () => socket.destroy());
-    void this.identify(url.searchParams).then(
+    const ip = clientAddress(req, this.opts.trustProxy);
+    const identify: Promise<UpgradeIdentity> = originAllowed(req.headers.origin, req.headers.host, this.opts.allowedOrigins)
+      ? this.auth.fromUpgrade(url.searchParams, req.headers.authorization)
+      : Promise.resolve({ kind: 'fail', code: CloseCode.Forbidden, reason: `origin ${String(req.headers.origin).slice(0, 80)} is not allowed to connect` });
+    // Browsers hide a refused upgrade's HTTP status, so refusals are sent as close codes.
+    void identify.then(
       (identity) => {
         if (socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, socket, identity));
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, ip, identity));
       },
       (err: unknown) => {
         this.log.error({ err }, 'upgrade failed');
@@ -80,43 +114,93 @@ export class Gateway {
     );
   };
 
-  private async identify(params: URLSearchParams): Promise<Identity & { guestToken?: string }> {
-    const identity = await resolveGuest(params, this.guests);
-    if (!identity.ok) return identity;
-    return { ...identity, guestToken: await this.guests.issue(identity.user) };
-  }
-
-  private accept(ws: WebSocket, req: IncomingMessage, socket: Duplex, identity: Identity & { guestToken?: string }): void {
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const count = (this.perIp.get(ip) ?? 0) + 1;
-    this.perIp.set(ip, count);
+  private accept(ws: WebSocket, socket: Duplex, ip: string, identity: UpgradeIdentity): void {
+    const count = this.perIp.add(ip);
     const conn = new WsConnection(newSessionId(), ws, socket, ip);
     this.conns.add(conn);
     ws.on('error', (err) => this.log.debug({ err, session: conn.id }, 'websocket error'));
-    let onClose = (): void => {};
     ws.on('close', () => {
       this.conns.delete(conn);
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, n);
-      onClose();
+      this.perIp.remove(ip);
     });
     if (!this.accepting) return conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
     if (count > this.opts.maxConnPerIp) {
       return conn.close(CloseCode.TooManyConnections, `too many connections from your address (limit ${this.opts.maxConnPerIp})`);
     }
-    if (!identity.ok) return conn.close(identity.code, identity.reason);
-    const session = this.chat.open(conn, identity.user, identity.guestToken);
-    ws.on('message', (data, isBinary) => {
+    if (identity.kind === 'fail') return conn.close(identity.code, identity.reason);
+    if (identity.kind === 'ok') return this.start(ws, conn, identity.auth, []);
+    this.awaitAuth(ws, conn, ip);
+  }
+
+  /** No credentials came with the upgrade: the first frame must be `{"op":"auth","token"}`. */
+  private awaitAuth(ws: WebSocket, conn: WsConnection, ip: string): void {
+    if (this.unauthPerIp.add(ip) > this.opts.maxUnauthPerIp) {
+      this.unauthPerIp.remove(ip);
+      return conn.close(CloseCode.TooManyConnections, `too many unauthenticated connections from your address (limit ${this.opts.maxUnauthPerIp})`);
+    }
+    let pending = true;
+    const done = () => {
+      if (!pending) return;
+      pending = false;
+      clearTimeout(timer);
+      this.unauthPerIp.remove(ip);
+    };
+    const timer = setTimeout(() => {
+      done();
+      conn.close(CloseCode.AuthTimeout, `no {"op":"auth"} frame within ${this.opts.authTimeoutMs} ms`);
+    }, this.opts.authTimeoutMs);
+    ws.on('close', done);
+    const held: Array<[Buffer, boolean]> = [];
+    let verifying = false;
+    const onMessage = (data: RawData, isBinary: boolean) => {
       conn.lastSeen = Date.now();
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (verifying) {
+        held.push([toBuffer(data), isBinary]);
+        if (held.length > MAX_HELD_FRAMES) conn.close(CloseCode.Unauthorized, 'too many frames before authentication finished');
+        return;
+      }
+      verifying = true;
+      const frame = isBinary ? null : parseAuthFrame(toBuffer(data));
+      if (!frame) {
+        done();
+        return conn.close(CloseCode.Unauthorized, 'authentication required: the first frame must be {"op":"auth","token":"..."}');
+      }
+      this.auth.verifyToken(frame.token).then(
+        (claims) => {
+          done();
+          if (!conn.isOpen) return;
+          ws.off('message', onMessage);
+          const auth = this.auth.fromClaims(claims);
+          if (frame.ref !== undefined) {
+            conn.send(Buffer.from(JSON.stringify({ op: 'reply', ref: frame.ref, ok: true, user: { id: auth.user.id, name: auth.user.name }, exp: auth.exp })), false);
+          }
+          this.start(ws, conn, auth, held);
+        },
+        (err: unknown) => {
+          done();
+          conn.close(CloseCode.Unauthorized, (err as Error).message);
+        },
+      );
+    };
+    ws.on('message', onMessage);
+  }
+
+  /** Authenticated: hand the connection to the core, with any frames that arrived meanwhile. */
+  private start(ws: WebSocket, conn: WsConnection, auth: Authenticated, held: Array<[Buffer, boolean]>): void {
+    const session = this.chat.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken);
+    const handle = (bytes: Buffer, isBinary: boolean) => {
       if (isBinary) this.chat.handleBinary(session, bytes);
       else this.chat.handleText(session, bytes);
+    };
+    ws.on('message', (data, isBinary) => {
+      conn.lastSeen = Date.now();
+      handle(toBuffer(data), isBinary);
     });
     ws.on('pong', () => {
       conn.lastSeen = Date.now();
     });
-    onClose = () => void this.chat.close(session);
+    ws.on('close', () => void this.chat.close(session));
+    for (const [bytes, isBinary] of held) handle(bytes, isBinary);
   }
 
   private beat(): void {
@@ -137,10 +221,25 @@ export class Gateway {
   async close(): Promise<void> {
     this.accepting = false;
     clearInterval(this.heartbeat);
+    for (const c of this.conns) c.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
     await this.chat.shutdown();
     const deadline = Date.now() + 3000;
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.conns) c.terminate();
     this.wss.close();
   }
+}
+
+function parseAuthFrame(data: Buffer): { token: string; ref?: string | number } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as { op?: unknown; token?: unknown; ref?: unknown };
+  if (v.op !== 'auth' || typeof v.token !== 'string' || v.token.length === 0 || v.token.length > 8192) return null;
+  const ref = typeof v.ref === 'string' || (typeof v.ref === 'number' && Number.isInteger(v.ref)) ? v.ref : undefined;
+  return ref === undefined ? { token: v.token } : { token: v.token, ref };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOM_ID_PATTERN } from '@roomcast/protocol';
-import type { GuestTokens } from '../auth/guest.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { Store } from '../store/store.js';
 
 // Binary messages' bytes, for members only. A browser's <img> cannot send headers, so the token
@@ -17,11 +17,11 @@ function bearer(req: FastifyRequest): string | null {
   return typeof q === 'string' && q !== '' ? q : null;
 }
 
-function problem(reply: FastifyReply, status: number, code: string, message: string) {
+export function problem(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.code(status).send({ error: { code, message } });
 }
 
-export function registerFileRoutes(app: FastifyInstance, store: Store, guests: GuestTokens): void {
+export function registerFileRoutes(app: FastifyInstance, store: Store, auth: Authenticator): void {
   app.get<{ Params: { room: string; seq: string } }>('/api/rooms/:room/files/:seq', async (req, reply) => {
     const { room } = req.params;
     const seq = Number(req.params.seq);
@@ -30,7 +30,7 @@ export function registerFileRoutes(app: FastifyInstance, store: Store, guests: G
     }
     const token = bearer(req);
     if (!token) return problem(reply, 401, 'unauthorized', 'send your token as "Authorization: Bearer TOKEN" or ?token=TOKEN');
-    const user = await guests.verify(token);
+    const user = await auth.userOf(token);
     if (!user) return problem(reply, 401, 'unauthorized', 'the token is not valid on this server');
     if (!(await store.isMember(room, user.id))) {
       return problem(reply, 403, 'not_member', `only members of room "${room}" can fetch its files`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, OPTIONS, describeOptions, resolveConfig } from '../../src/config.js';
+import { ConfigError, DEFAULT_CONFIG, OPTIONS, defaultText, describeOptions, resolveConfig } from '../../src/config.js';
 
 function configError(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = {}): ConfigError {
   try {
@@ -72,7 +72,7 @@ describe('describeOptions', () => {
       expect(line).toContain(`--${o.flag} `);
       expect(line).toContain(o.env);
       expect(line).toContain(o.help);
-      expect(line).toContain(`(default: ${String(DEFAULT_CONFIG[o.key])})`);
+      expect(line).toContain(`(default: ${defaultText(o.key)})`);
     });
     expect(text).toContain('--log-level fatal|error|warn|info|debug|trace|silent');
     expect(text).toContain('--port N');

@@ -23,7 +23,7 @@ class FakeConnection implements Connection {
 
 function session(id: string, userId: string): Session & { conn: FakeConnection } {
   const conn = new FakeConnection(id);
-  return new Session(conn, { id: userId, name: userId, guest: true, admin: false }, new TokenBucket(0, 1, 0)) as Session & { conn: FakeConnection };
+  return new Session(conn, { id: userId, name: userId, guest: true, admin: false }, new TokenBucket(0, 1, 0), { exp: null, rooms: [] }) as Session & { conn: FakeConnection };
 }
 
 const info = (id: string): RoomInfo => ({ id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 0 });
