@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeDir, tempDir, TestClient } from './helpers.js';
 
@@ -55,6 +56,26 @@ describe('roomcast command', () => {
     ]) {
       expect(res.stdout).toMatch(new RegExp(`${flag} .*${env}.*default: `));
     }
+  });
+
+  it('mints a token that verifies with the configured secret', async () => {
+    const secret = 'cli-secret-that-is-at-least-32-characters';
+    const res = spawnSync(process.execPath, [BIN, 'token', '--sub', 'alice', '--name', 'Alice', '--rooms', 'team:*,lobby', '--ttl', '1h'], {
+      encoding: 'utf8',
+      env: { ...process.env, ROOMCAST_JWT_SECRET: secret, ROOMCAST_JWT_ISSUER: 'https://auth.example' },
+    });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const { payload, protectedHeader } = await jwtVerify(res.stdout.trim(), new TextEncoder().encode(secret), { issuer: 'https://auth.example' });
+    expect(protectedHeader.alg).toBe('HS256');
+    expect(payload).toMatchObject({ sub: 'alice', name: 'Alice', rooms: ['team:*', 'lobby'], iss: 'https://auth.example' });
+    expect((payload.exp as number) - Math.floor(Date.now() / 1000)).toBeGreaterThan(3500);
+    const noSecret = spawnSync(process.execPath, [BIN, 'token', '--sub', 'a'], { encoding: 'utf8', env: { ...process.env, ROOMCAST_JWT_SECRET: '' } });
+    expect(noSecret.status).toBe(2);
+    expect(noSecret.stderr).toContain('--jwt-secret');
+    const badTtl = spawnSync(process.execPath, [BIN, 'token', '--sub', 'a', '--ttl', 'soon'], { encoding: 'utf8', env: { ...process.env, ROOMCAST_JWT_SECRET: secret } });
+    expect(badTtl.status).toBe(2);
+    expect(badTtl.stderr).toContain('--ttl');
   });
 
   it('refuses bad flags with a message naming them and exit code 2', () => {
