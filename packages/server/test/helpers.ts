@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import type { ReplyError, ReplyOk, WelcomeEvent } from '@roomcast/protocol';
 import { startServer, type RoomcastServer } from '../src/server.js';
@@ -32,6 +33,19 @@ export async function startTestServer(options: Partial<ServerConfig> = {}): Prom
     wsUrl,
     connect: (params: Record<string, string> = {}, opts?: WebSocket.ClientOptions) => TestClient.connect(wsUrl, params, opts),
   });
+}
+
+/** For a describe block whose tests each start their own servers: closes them after each test. */
+export function serversPerTest(): (options?: Partial<ServerConfig>) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const s = await startTestServer(options);
+    servers.push(s);
+    return s;
+  };
 }
 
 export function removeDir(dir: string): void {

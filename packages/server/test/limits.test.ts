@@ -1,17 +1,9 @@
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, TestClient, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serversPerTest, TestClient } from './helpers.js';
 
 describe('limits and bad input', () => {
-  const servers: TestServer[] = [];
-  const start = async (opts: Parameters<typeof startTestServer>[0]) => {
-    const s = await startTestServer(opts);
-    servers.push(s);
-    return s;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const start = serversPerTest();
 
   it('answers every kind of bad frame with the right code and keeps the connection usable', async () => {
     const server = await start({ maxText: 100 });

@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { removeDir, serversPerTest, tempDir, TestClient } from './helpers.js';
 
 describe('offline users and restarts', () => {
-  const servers: TestServer[] = [];
-  const start = async (dataDir?: string) => {
-    const s = await startTestServer(dataDir ? { dataDir, ratePerSec: 0 } : { ratePerSec: 0 });
-    servers.push(s);
-    return s;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const startServer = serversPerTest();
+  const start = (dataDir?: string) => startServer(dataDir ? { dataDir, ratePerSec: 0 } : { ratePerSec: 0 });
 
   it('a guest coming back with its token is the same user, and may change its name', async () => {
     const server = await start();
@@ -22,7 +15,7 @@ describe('offline users and restarts', () => {
     expect(again.welcome.user).toEqual({ id: alice.userId, name: 'Alice' });
     const renamed = await server.connect({ guest: token, name: 'Alicia' });
     expect(renamed.welcome.user).toEqual({ id: alice.userId, name: 'Alicia' });
-    const forged = await (await import('./helpers.js')).TestClient.open(server.wsUrl, { guest: `${token.slice(0, -4)}AAAA` });
+    const forged = await TestClient.open(server.wsUrl, { guest: `${token.slice(0, -4)}AAAA` });
     expect((await forged.closed).code).toBe(4401);
   });
 
@@ -79,7 +72,6 @@ describe('offline users and restarts', () => {
       for (let i = 1; i <= 5; i++) acks.push(await alice.ok('send', { room: 'durable', text: `d${i}`, id: `k${i}` }));
       const token = alice.welcome.guestToken as string;
       await server.close();
-      servers.length = 0;
 
       server = await start(dataDir);
       const back = await server.connect({ guest: token });

@@ -3,20 +3,12 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, tempDir, TestClient, type TestServer } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, serversPerTest, startTestServer, tempDir, TestClient, type TestServer } from './helpers.js';
 import { hs256, SECRET } from './tokens.js';
 
 describe('transport security', () => {
-  const servers: TestServer[] = [];
-  const start = async (opts: Parameters<typeof startTestServer>[0]) => {
-    const s = await startTestServer(opts);
-    servers.push(s);
-    return s;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const start = serversPerTest();
 
   it('by default admits non-browser clients and same-origin pages, and closes cross-origin upgrades with 4403', async () => {
     const server = await start({});

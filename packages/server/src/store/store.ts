@@ -9,16 +9,8 @@ export interface RoomRecord extends RoomInfo {
   lastSeq: number;
 }
 
-export interface NewRoom {
-  id: string;
-  title: string | null;
-  capacity: number | null;
-  visibility: 'public' | 'private';
-  persist: boolean;
-  direct: boolean;
-  owner: string | null;
-  createdAt: number;
-}
+/** A room to create: its settings, with the sequence counter starting at 0. */
+export type NewRoom = RoomInfo;
 
 export interface MemberRecord extends UserRef {
   readSeq: number;
