@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'internal',
+  // Extension, HTTP only: no such route or file.
+  'not_found',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -39,6 +39,7 @@ describe('binary messages', () => {
     expect(Buffer.compare(Buffer.from(await asBob.arrayBuffer()), image)).toBe(0);
     const viaQuery = await fetch(`${url}?token=${encodeURIComponent(carol.welcome.guestToken as string)}`);
     expect(viaQuery.status).toBe(200);
+    expect((await viaQuery.arrayBuffer()).byteLength).toBe(image.length);
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer nonsense' } })).status).toBe(401);
     const asEve = await fetch(url, { headers: { authorization: `Bearer ${eve.welcome.guestToken}` } });

@@ -154,9 +154,12 @@ export async function remove(chat: ChatService, ctx: RequestContext, req: Reques
   const room = await chat.loadRoom(req.room);
   if (room.direct && !ctx.session.user.admin) throw new ChatError('forbidden', 'only an admin can delete a direct conversation');
   requireOwner(ctx, room, 'delete it');
-  // Tell the members first, while they are still subscribed.
-  chat.broadcast(room.id, { op: 'room', room: { ...room, deleted: true } });
+  // Tell the members first, while they are still subscribed; members connected here who have
+  // not joined it on this connection are told directly.
+  const event = { op: 'room', room: { ...room, deleted: true } };
+  chat.broadcast(room.id, event);
   for (const s of [...chat.sessions]) {
+    if (s.memberOf.has(room.id) && !s.rooms.has(room.id)) s.sendJson(event);
     s.memberOf.delete(room.id);
     if (s.rooms.has(room.id)) await chat.detach(s, room.id, true);
   }

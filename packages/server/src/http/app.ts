@@ -34,6 +34,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // On shutdown, cut HTTP connections too: a client that stopped reading a file must not hold it up.
+    forceCloseConnections: true,
     // Our own server, so the handshake size limit (and TLS) apply to the WebSocket upgrade too.
     serverFactory: (handler) =>
       (tls
