@@ -15,7 +15,18 @@ export interface BrokerMessage {
   exceptConn?: string;
   /** User whose connections must not receive it (typing indicators). */
   exceptUser?: string;
+  /** Instead of a frame: an instruction for the receiving nodes (cross-node kick, leave, delete). */
+  control?: ControlMessage;
 }
+
+/** Membership changes other nodes must apply to their own connections. */
+export type ControlMessage =
+  /** The user left or was kicked: detach their connections; `notify` is sent to them first. */
+  | { kind: 'drop-user'; user: string; notify?: object }
+  /** The room was deleted: detach every connection; members' other connections get `notify`. */
+  | { kind: 'drop-room'; notify?: object }
+  /** (On a user's channel) the user's connections start receiving `room` from seq `after` on. */
+  | { kind: 'attach'; room: string; after: number };
 
 export type BrokerHandler = (message: BrokerMessage) => void;
 
@@ -27,6 +38,8 @@ export interface PresenceChange {
 }
 
 export interface Broker {
+  /** false while the broker's backend is unreachable: sends are refused with `unavailable`. */
+  readonly available: boolean;
   /** Starts receiving the room's events from other nodes (called when it gets its first local member). */
   subscribe(room: string, handler: BrokerHandler): Promise<void>;
   unsubscribe(room: string): Promise<void>;
@@ -42,9 +55,15 @@ export interface Broker {
   /** Distinct online users per room, on any node. */
   presenceCounts(rooms: string[]): Promise<Map<string, number>>;
 
+  /** Forgets users of nodes that died; returns who went offline (cluster brokers only). */
+  sweep?(room: string): Promise<{ online: number; gone: UserRef[] }>;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Channel of a user's own control messages. */
+export const userChannel = (userId: string): string => `~u:${userId}`;
 
 /** Presence key under which every connected user is kept, for "is this user online". */
 export const ONLINE_USERS = '~online';

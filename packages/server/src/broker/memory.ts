@@ -13,6 +13,8 @@ export class MemoryBus {
 
 /** The in-process Broker. Publishing delivers synchronously to the other nodes on the bus. */
 export class MemoryBroker implements Broker {
+  readonly available = true;
+
   constructor(private readonly bus: MemoryBus = new MemoryBus()) {}
 
   async subscribe(room: string, handler: BrokerHandler): Promise<void> {

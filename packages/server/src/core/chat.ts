@@ -10,7 +10,7 @@ import {
 } from '@roomcast/protocol';
 import { refOf, validateBinaryHeader, validateRequest } from '@roomcast/protocol/validate';
 import { decodeBinaryFrame } from '@roomcast/protocol';
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { userChannel, type Broker, type BrokerMessage, type ControlMessage } from '../broker/broker.js';
 import type { AppendInput, AppendResult, BinaryPayload, MembershipRecord, RoomRecord, Store, StoredMessage } from '../store/store.js';
 import type { ChatConfig } from './config.js';
 import { RequestContext } from './context.js';
@@ -18,7 +18,8 @@ import { ChatError, toErrorBody } from './errors.js';
 import { roomGranted } from './grants.js';
 import { newMessageId } from './ids.js';
 import { TokenBucket } from './limits.js';
-import { LiveRooms } from './live-rooms.js';
+import { LiveRooms, type LiveRoom } from './live-rooms.js';
+import { Sequencer } from './sequencer.js';
 import { fileUrl, roomInfoOf, toMsgEvent, userRef } from './events.js';
 import { HANDLERS, sendBinary } from './ops.js';
 import { encodeJson, Session, type Connection, type SessionAuth, type User } from './session.js';
@@ -49,6 +50,10 @@ export interface ChatDeps {
   verifyToken?: (token: string) => Promise<VerifiedToken>;
   /** Clock, ms since epoch; injectable for tests. */
   now?: () => number;
+  /** How often rooms are checked for users of crashed nodes (brokers with `sweep`), ms. */
+  sweepMs?: number;
+  /** How long an out-of-order message waits before the gap is read from the store, ms. */
+  gapMs?: number;
 }
 
 /** What a posted message carries besides its room and sender. */
@@ -82,6 +87,8 @@ export class ChatService {
   readonly sessions = new Set<Session>();
   private readonly pendingWork = new Set<Promise<unknown>>();
   private lastRateError = new WeakMap<Session, number>();
+  private readonly sequencer: Sequencer;
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(deps: ChatDeps) {
     this.store = deps.store;
@@ -91,6 +98,35 @@ export class ChatService {
     this.now = deps.now ?? Date.now;
     this.verifyToken = deps.verifyToken;
     this.rooms = new LiveRooms((s, data, binary) => this.write(s, data, binary));
+    this.sequencer = new Sequencer({
+      rooms: this.rooms,
+      load: (room, after, upTo) => this.store.messagesAfter(room, after, upTo - after),
+      lastSeq: async (room) => (await this.store.getRoom(room))?.lastSeq ?? 0,
+      encode: (m) => encodeJson(toMsgEvent(m)),
+      gapMs: deps.gapMs ?? 200,
+      onError: (err, room) => this.log.warn({ err, room }, 'could not read missed messages from the store; will retry'),
+    });
+    if (this.broker.sweep) {
+      this.sweeper = setInterval(() => void this.sweep(), deps.sweepMs ?? 5000);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Users of nodes that died without saying goodbye go offline: tell the rooms. */
+  private async sweep(): Promise<void> {
+    for (const room of [...this.rooms.all()]) {
+      try {
+        const { online, gone } = (await this.broker.sweep?.(room.info.id)) ?? { online: 0, gone: [] };
+        for (const user of gone) this.broadcast(room.info.id, { op: 'presence', room: room.info.id, event: 'leave', user, online });
+      } catch (err) {
+        this.log.debug({ err, room: room.info.id }, 'presence sweep failed');
+      }
+    }
+  }
+
+  /** The broker is back after an outage: deliver what other nodes published meanwhile. */
+  recover(): void {
+    for (const room of [...this.rooms.all()]) void this.sequencer.catchUp(room);
   }
 
   // ---- connection lifecycle ---------------------------------------------------------------
@@ -103,7 +139,10 @@ export class ChatService {
     this.sessions.add(session);
     this.stats.connectionsTotal++;
     let mine = this.users.get(user.id);
-    if (!mine) this.users.set(user.id, (mine = new Set()));
+    if (!mine) {
+      this.users.set(user.id, (mine = new Set()));
+      void this.broker.subscribe(userChannel(user.id), this.onBrokerMessage).catch((err: unknown) => this.log.warn({ err }, 'user channel subscribe failed'));
+    }
     mine.add(session);
     session.enqueue(() => this.track(this.welcome(session, guestToken)));
     return session;
@@ -155,7 +194,10 @@ export class ChatService {
     this.sessions.delete(session);
     const mine = this.users.get(session.user.id);
     mine?.delete(session);
-    if (mine && mine.size === 0) this.users.delete(session.user.id);
+    if (mine && mine.size === 0) {
+      this.users.delete(session.user.id);
+      void this.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});
+    }
     await this.track(
       (async () => {
         for (const roomId of [...session.rooms]) await this.detach(session, roomId);
@@ -166,6 +208,7 @@ export class ChatService {
 
   /** Closes every connection with 1001 and waits for in-flight work, so the store can close. */
   async shutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const s of [...this.sessions]) s.conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
     while (this.pendingWork.size > 0) await Promise.allSettled([...this.pendingWork]);
   }
@@ -301,8 +344,43 @@ export class ChatService {
   }
 
   private onBrokerMessage = (m: BrokerMessage): void => {
-    this.rooms.deliver(m.room, { data: m.data, binary: m.binary, seq: m.seq, exceptSession: m.exceptConn, exceptUser: m.exceptUser });
+    if (m.control) {
+      void this.track(this.applyControl(m.room, m.control)).catch((err: unknown) => this.log.warn({ err, room: m.room }, 'control message failed'));
+      return;
+    }
+    const target = { data: m.data, binary: m.binary, seq: m.seq, exceptSession: m.exceptConn, exceptUser: m.exceptUser };
+    const live = this.rooms.get(m.room);
+    if (m.seq !== undefined && live) this.sequencer.offer(live, { ...target, seq: m.seq });
+    else this.rooms.deliver(m.room, target);
   };
+
+  /** Tells the other nodes to apply a membership change to their connections too. */
+  control(channel: string, control: ControlMessage): void {
+    this.broker.publish({ room: channel, data: new Uint8Array(0), binary: false, control });
+  }
+
+  /** A membership change made on another node, applied to this node's connections. */
+  private async applyControl(channel: string, c: ControlMessage): Promise<void> {
+    if (c.kind === 'attach') {
+      const userId = channel.slice(userChannel('').length);
+      const sessions = [...(this.users.get(userId) ?? [])].filter((s) => !s.closed);
+      if (sessions.length === 0) return;
+      const room = await this.loadRoom(c.room);
+      for (const s of sessions) {
+        s.memberOf.add(room.id);
+        if (!s.rooms.has(room.id)) await this.attach(s, room, false, c.after + 1);
+      }
+      return;
+    }
+    for (const s of [...this.sessions]) {
+      const dropped = c.kind === 'drop-room' || s.user.id === c.user;
+      if (!dropped || !(s.memberOf.has(channel) || s.rooms.has(channel))) continue;
+      s.memberOf.delete(channel);
+      if (c.kind === 'drop-user' && c.notify) s.sendJson(c.notify);
+      if (c.kind === 'drop-room' && c.notify && !s.rooms.has(channel)) s.sendJson(c.notify);
+      if (s.rooms.has(channel)) await this.detach(s, channel, c.kind === 'drop-room');
+    }
+  }
 
   /**
    * Stores a message, then delivers it to the room and answers the sender. Returns at once:
@@ -322,6 +400,8 @@ export class ChatService {
    * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
    */
   async publish(room: RoomInfo, from: UserRef, body: PostBody, exceptSession?: string): Promise<AppendResult> {
+    // Never acknowledge what other nodes could not be told about: the client retries instead.
+    if (!this.broker.available) throw new ChatError('unavailable', 'the cluster broker is unavailable right now; retry in a moment');
     const input: AppendInput = { room: room.id, persist: room.persist, from, msgId: newMessageId(), ts: this.now() };
     if (body.clientId !== undefined) input.clientId = body.clientId;
     if (body.text !== undefined) input.text = body.text;
@@ -342,7 +422,8 @@ export class ChatService {
       data = encodeJson(event);
     }
     const binary = input.binary !== undefined;
-    this.rooms.deliver(res.room, { data, binary, seq: res.seq, exceptSession });
+    const live = this.rooms.get(res.room);
+    if (live) this.sequencer.offer(live, { data, binary, seq: res.seq, exceptSession });
     this.broker.publish({ room: res.room, data, binary, seq: res.seq, exceptConn: exceptSession });
     return res;
   }
@@ -391,10 +472,19 @@ export class ChatService {
    * Subscribes a session to a room. With `backlog`, live events are held back until the caller
    * has sent what the session missed and calls `rooms.goLive`.
    */
-  async attach(session: Session, room: RoomInfo, backlog: boolean): Promise<void> {
+  async attach(session: Session, room: RoomInfo, backlog: boolean, from?: number): Promise<void> {
     if (session.closed) throw new ChatError('bad_request', 'the connection is closing');
     const { firstForUser, newRoom } = this.rooms.attach(session, room, backlog);
-    if (newRoom) await this.broker.subscribe(room.id, this.onBrokerMessage);
+    const live = this.rooms.get(room.id) as LiveRoom;
+    if (newRoom) {
+      await this.broker.subscribe(room.id, this.onBrokerMessage);
+      await this.sequencer.start(live, from);
+    } else if (from !== undefined && !backlog && live.nextSeq !== null && from < live.nextSeq) {
+      // Joined an active room mid-stream (a direct message from another node): send what it missed.
+      for (const m of await this.store.messagesAfter(room.id, from - 1, live.nextSeq - from)) {
+        this.write(session, encodeJson(toMsgEvent(m)), false);
+      }
+    }
     if (!firstForUser) return;
     const change = await this.broker.presenceAdd(room.id, userRef(session.user));
     if (change.changed) {

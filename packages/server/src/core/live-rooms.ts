@@ -15,6 +15,11 @@ export class LiveRoom {
   readonly joining = new Map<Session, Queued[]>();
   /** User id → this node's sessions of that user in the room (live or joining). */
   readonly userSessions = new Map<string, number>();
+  /** Seq of the next `msg` to deliver; null until read from the store (see Sequencer). */
+  nextSeq: number | null = null;
+  /** `msg` events that arrived ahead of `nextSeq`, by seq. */
+  readonly early = new Map<number, DeliveryTarget>();
+  gapTimer: NodeJS.Timeout | undefined;
 
   constructor(public info: RoomInfo) {}
 
@@ -100,7 +105,10 @@ export class LiveRooms {
     if (n <= 0) room.userSessions.delete(session.user.id);
     else room.userSessions.set(session.user.id, n);
     const roomGone = room.size === 0;
-    if (roomGone) this.rooms.delete(roomId);
+    if (roomGone) {
+      clearTimeout(room.gapTimer);
+      this.rooms.delete(roomId);
+    }
     return { lastForUser: n <= 0, roomGone, wasAttached: true };
   }
 
@@ -117,6 +125,11 @@ export class LiveRooms {
       if (s.id === t.exceptSession || s.user.id === t.exceptUser) continue;
       queue.push({ data: t.data, binary: t.binary, seq: t.seq });
     }
+  }
+
+  /** Every room with local members. */
+  all(): IterableIterator<LiveRoom> {
+    return this.rooms.values();
   }
 
   /** Local sessions of one user in a room. */

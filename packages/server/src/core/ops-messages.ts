@@ -4,6 +4,7 @@ import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
 import { roomInfoOf, toMsgEvent, userRef } from './events.js';
 import { directRoomId } from './ids.js';
+import { userChannel } from '../broker/broker.js';
 import type { RoomInfo, UserRef } from '@roomcast/protocol';
 
 // Message requests: send, dm (text or binary), history, read, typing.
@@ -45,12 +46,15 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
   const peer = await chat.store.getUser(to);
   if (!peer) throw new ChatError('user_not_found', `no user with id "${to}" has ever connected; check the id`);
   const room = await ensureDirectRoom(chat, userRef(me), peer);
-  // Both users' connections here receive the conversation from now on, without a `join`.
+  // Both users' connections receive the conversation from now on, without a `join`: here
+  // directly, on other nodes through each user's control channel.
+  const after = (await chat.store.getRoom(room.id))?.lastSeq ?? 0;
   for (const userId of [me.id, peer.id]) {
     for (const s of chat.users.get(userId) ?? []) {
       s.memberOf.add(room.id);
       if (!s.rooms.has(room.id) && !s.closed) await chat.attach(s, room, false);
     }
+    chat.control(userChannel(userId), { kind: 'attach', room: room.id, after });
   }
   chat.post(ctx, room, body, { online: await chat.isOnline(peer.id) });
 }

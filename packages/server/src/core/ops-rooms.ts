@@ -47,6 +47,7 @@ export async function leave(chat: ChatService, ctx: RequestContext, req: Request
     throw new ChatError('not_member', `you are not a member of room "${room.id}"`);
   }
   await dropUserFromRoom(chat, s.user.id, room.id);
+  chat.control(room.id, { kind: 'drop-user', user: s.user.id });
   ctx.ok({ room: room.id });
 }
 
@@ -84,8 +85,10 @@ export async function kick(chat: ChatService, ctx: RequestContext, req: RequestO
   if (!(await chat.store.removeMember(room.id, req.user))) {
     throw new ChatError('not_member', `user "${req.user}" is not a member of room "${room.id}"`);
   }
+  const notify = { op: 'room', room: { ...room, kicked: true } };
   const kicked = await dropUserFromRoom(chat, req.user, room.id);
-  for (const s of kicked) s.sendJson({ op: 'room', room: { ...room, kicked: true } });
+  for (const s of kicked) s.sendJson(notify);
+  chat.control(room.id, { kind: 'drop-user', user: req.user, notify });
   ctx.ok({ room: room.id, user: req.user });
 }
 
@@ -158,6 +161,7 @@ export async function remove(chat: ChatService, ctx: RequestContext, req: Reques
   // not joined it on this connection are told directly.
   const event = { op: 'room', room: { ...room, deleted: true } };
   chat.broadcast(room.id, event);
+  chat.control(room.id, { kind: 'drop-room', notify: event });
   for (const s of [...chat.sessions]) {
     if (s.memberOf.has(room.id) && !s.rooms.has(room.id)) s.sendJson(event);
     s.memberOf.delete(room.id);

@@ -15,6 +15,37 @@ import type {
   StoredMessage,
 } from './store.js';
 
+/** The database cannot be reached or failed; the request may be retried. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'unavailable';
+  constructor(override readonly cause: unknown) {
+    super('the message store is unavailable right now; retry in a moment');
+  }
+}
+
+/** Wraps driver errors so callers see `unavailable`; our own errors pass through. */
+function unavailable(err: unknown): never {
+  if (err instanceof MissingRoomError || err instanceof StoreUnavailableError) throw err;
+  throw new StoreUnavailableError(err);
+}
+
+/**
+ * The store with every failure of the database reported as `unavailable` (a lost PostgreSQL
+ * connection, a locked SQLite file), so clients are told to retry rather than that we broke.
+ */
+export function guardStore<T extends object>(store: T): T {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        return result instanceof Promise ? result.catch(unavailable) : result;
+      };
+    },
+  });
+}
+
 /** Raised for an append to a room that no longer exists. */
 export class MissingRoomError extends Error {
   readonly code = 'room_not_found';
@@ -340,8 +371,10 @@ export class SqlStore implements Store {
 
   private async writeBatchIn(trx: Transaction<Database>, inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
     const roomIds = [...new Set(inputs.map((i) => i.room))];
-    let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', roomIds);
-    // PostgreSQL: lock the counters so concurrent nodes never hand out the same seq.
+    let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', roomIds).orderBy('id');
+    // PostgreSQL: lock the counters (in id order, so two nodes never deadlock) so concurrent
+    // nodes never hand out the same seq. This also orders the dedup check below after any
+    // concurrent append to the same room.
     if (this.dialect === 'postgres') roomQuery = roomQuery.forUpdate();
     const lastSeq = new Map((await roomQuery.execute()).map((r) => [r.id, Number(r.last_seq)]));
 

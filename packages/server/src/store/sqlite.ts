@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
-import { SqlStore } from './sql-store.js';
+import { guardStore, SqlStore } from './sql-store.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `roomcast.db`; created when missing. */
@@ -26,5 +26,5 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStor
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   const store = new SqlStore(db, 'sqlite');
   await store.migrate();
-  return store;
+  return guardStore(store);
 }

@@ -1,0 +1,28 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { guardStore, SqlStore } from './sql-store.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:5432/db`. */
+  url: string;
+  /** Pool size (connections per node). */
+  poolSize?: number;
+}
+
+/** The cluster store: PostgreSQL through the same queries as SQLite. Migrates on open. */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<SqlStore> {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    // Fail fast while the database is away: requests answer `unavailable` instead of hanging.
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // A dropped idle connection is replaced by the pool; without a listener it would crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const store = new SqlStore(db, 'postgres');
+  await store.migrate();
+  return guardStore(store);
+}
