@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { mintToken, parseTtl } from './auth/mint.js';
 import { ConfigError, describeOptions, OPTIONS, resolveConfig } from './config.js';
+import { openPostgresStore } from './store/postgres.js';
+import { openSqliteStore } from './store/sqlite.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
 
@@ -11,6 +13,8 @@ Usage:
   roomcast token --sub ID [--name NAME] [--rooms 'team-*,lobby'] [--ttl 1h] [--admin]
                               print an HS256 token signed with --jwt-secret (ROOMCAST_JWT_SECRET),
                               with --jwt-issuer/--jwt-audience when set, for development and tests
+  roomcast migrate [--postgres URL | --data DIR]
+                              create or upgrade the database schema, then exit (serve does it too)
   roomcast --help             this text
 
 Options (each also read from its environment variable; flags win):
@@ -87,6 +91,16 @@ async function token(argv: string[]): Promise<void> {
   process.stdout.write(`${jwt}\n`);
 }
 
+async function migrate(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { postgres: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const config = resolveConfig(values, process.env);
+  const store = config.postgresUrl
+    ? await openPostgresStore({ url: config.postgresUrl })
+    : await openSqliteStore({ dataDir: config.dataDir, sync: config.sync });
+  await store.close();
+  process.stdout.write(`schema is up to date (${config.postgresUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`})\n`);
+}
+
 /** Entry point of the `roomcast` command. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -97,6 +111,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (command === 'serve') return await serve(rest);
     if (command === 'token') return await token(rest);
+    if (command === 'migrate') return await migrate(rest);
     throw new ConfigError(`unknown command "${command}"; run "roomcast --help" for the commands`);
   } catch (err) {
     const e = err as Error & { code?: string };

@@ -37,6 +37,14 @@ export interface ServerConfig {
   /** Comma-separated origins allowed to open a WebSocket from a browser; `*` allows any. */
   allowedOrigins: string;
   maxUnauthPerIp: number;
+  /** Cluster mode: PostgreSQL URL for rooms, members and messages. Empty: embedded SQLite. */
+  postgresUrl: string;
+  /** Cluster mode: Redis URL for fan-out and presence between nodes. Empty: in-process. */
+  redisUrl: string;
+  /** This node's name in the cluster (unique). Empty: made from the host name and pid. */
+  nodeId: string;
+  /** How long a crashed node's users still count as online, ms. */
+  presenceLeaseMs: number;
 }
 
 interface OptionSpec {
@@ -56,7 +64,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const OPTIONS: readonly OptionSpec[] = [
   { key: 'port', flag: 'port', env: 'ROOMCAST_PORT', kind: 'int', min: 0, max: 65535, help: 'TCP port to listen on (0 picks a free one)' },
   { key: 'host', flag: 'host', env: 'ROOMCAST_HOST', kind: 'string', help: 'address to listen on' },
-  { key: 'dataDir', flag: 'data', env: 'ROOMCAST_DATA', kind: 'string', help: 'directory for the SQLite database and the guest-token key' },
+  { key: 'dataDir', flag: 'data', env: 'ROOMCAST_DATA', kind: 'string', help: 'directory for the SQLite database (embedded mode)' },
   { key: 'heartbeatMs', flag: 'heartbeat', env: 'ROOMCAST_HEARTBEAT', kind: 'int', min: 100, help: 'ping interval in ms; silent connections are closed after two' },
   { key: 'maxText', flag: 'max-text', env: 'ROOMCAST_MAX_TEXT', kind: 'int', min: 1, help: 'longest message text, in characters' },
   { key: 'maxBinary', flag: 'max-binary', env: 'ROOMCAST_MAX_BINARY', kind: 'int', min: 1, help: 'largest binary message payload, in bytes' },
@@ -78,6 +86,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'trustProxy', flag: 'trust-proxy', env: 'ROOMCAST_TRUST_PROXY', kind: 'int', min: 0, max: 10, help: 'proxies in front whose X-Forwarded-For gives the client address (0: none)' },
   { key: 'allowedOrigins', flag: 'allowed-origins', env: 'ROOMCAST_ALLOWED_ORIGINS', kind: 'string', help: 'comma-separated browser origins allowed to connect, or *; unset: same origin only' },
   { key: 'maxUnauthPerIp', flag: 'max-unauth-per-ip', env: 'ROOMCAST_MAX_UNAUTH_PER_IP', kind: 'int', min: 1, help: 'connections from one address still waiting to authenticate' },
+  { key: 'postgresUrl', flag: 'postgres', env: 'ROOMCAST_POSTGRES_URL', kind: 'string', secret: true, help: 'cluster mode: PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite' },
+  { key: 'redisUrl', flag: 'redis', env: 'ROOMCAST_REDIS_URL', kind: 'string', secret: true, help: 'cluster mode: Redis URL (redis://host:6379) for fan-out and presence between nodes' },
+  { key: 'nodeId', flag: 'node-id', env: 'ROOMCAST_NODE_ID', kind: 'string', help: 'this node\'s unique name in a cluster (default: host name and pid)' },
+  { key: 'presenceLeaseMs', flag: 'presence-lease', env: 'ROOMCAST_PRESENCE_LEASE', kind: 'int', min: 300, help: 'ms after which a crashed node\'s users go offline (cluster mode)' },
   { key: 'sync', flag: 'sync', env: 'ROOMCAST_SYNC', kind: { choices: ['normal', 'full'] }, help: 'SQLite durability: normal survives a process crash, full also a power loss (slower)' },
 ];
 
@@ -107,6 +119,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   trustProxy: 0,
   allowedOrigins: '',
   maxUnauthPerIp: 50,
+  postgresUrl: '',
+  redisUrl: '',
+  nodeId: '',
+  presenceLeaseMs: 15_000,
 };
 
 /** A default as shown in --help and the README. */
@@ -132,6 +148,12 @@ export function checkConfig(c: ServerConfig): void {
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   if (c.apiKey && c.apiKey.length < 16) throw new ConfigError('--api-key must be at least 16 characters');
   parseOrigins(c.allowedOrigins);
+  if (c.redisUrl && !c.postgresUrl) {
+    throw new ConfigError('--redis needs --postgres: the nodes of a cluster must share one database');
+  }
+  if (c.postgresUrl && !/^postgres(ql)?:\/\//.test(c.postgresUrl)) throw new ConfigError('--postgres must be a postgres:// URL');
+  if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) throw new ConfigError('--redis must be a redis:// or rediss:// URL');
+  if (c.nodeId.includes('|')) throw new ConfigError('--node-id must not contain "|"');
 }
 
 /** The allowed-origins setting as a list; `*` alone means any; empty means same-origin only. */

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
 import { GuestTokens } from './auth/guest.js';
 import { JwtVerifier } from './auth/jwt.js';
+import { hostname } from 'node:os';
 import { MemoryBroker } from './broker/memory.js';
+import { RedisBroker } from './broker/redis.js';
+import { randomId } from './core/ids.js';
+import { openPostgresStore } from './store/postgres.js';
 import type { Broker } from './broker/broker.js';
 import { ChatService } from './core/chat.js';
 import { DEFAULT_CHAT_CONFIG } from './core/config.js';
@@ -34,12 +38,31 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   const tls = config.tlsCert ? { cert: readPem(config.tlsCert, '--tls-cert'), key: readPem(config.tlsKey, '--tls-key') } : undefined;
   const jwt = config.auth === 'guest' ? null : openJwtVerifier(config);
   const log = logger ?? createLogger(config.logLevel);
-  const store = await openSqliteStore({ dataDir: config.dataDir, sync: config.sync });
-  // One process owns the file: ephemeral rooms left by a crash have no members online any more.
-  await store.deleteEphemeralRooms();
-  const broker: Broker = new MemoryBroker();
-  const auth = new Authenticator(config.auth, GuestTokens.open(config.dataDir), jwt);
-  const chat = new ChatService({
+  const store = await openStore(config);
+  let chat: ChatService | undefined;
+  let broker: Broker;
+  if (config.redisUrl) {
+    const redis = new RedisBroker({
+      url: config.redisUrl,
+      nodeId: config.nodeId || `${hostname()}-${process.pid}-${randomId(4)}`,
+      leaseMs: config.presenceLeaseMs,
+      onRecover: () => {
+        log.info({}, 'broker connection recovered; catching up on missed messages');
+        chat?.recover();
+      },
+      onError: (err) => log.warn({ err: err.message }, 'broker connection problem'),
+    });
+    await redis.connect().catch(async (err: unknown) => {
+      await store.close();
+      throw new Error(`cannot reach Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
+    });
+    broker = redis;
+  } else {
+    broker = new MemoryBroker();
+  }
+  const auth = new Authenticator(config.auth, await GuestTokens.open(store), jwt);
+  chat = new ChatService({
+    sweepMs: Math.max(100, Math.floor(config.presenceLeaseMs / 3)),
     store,
     broker,
     log,
@@ -113,5 +136,19 @@ function openJwtVerifier(c: ServerConfig): JwtVerifier {
     return JwtVerifier.create({ secret: c.jwtSecret, publicKeyFile: c.jwtPublicKey, jwksUrl: c.jwksUrl, issuer: c.jwtIssuer, audience: c.jwtAudience });
   } catch (err) {
     throw new ConfigError((err as Error).message);
+  }
+}
+
+async function openStore(c: ServerConfig) {
+  if (!c.postgresUrl) {
+    const store = await openSqliteStore({ dataDir: c.dataDir, sync: c.sync });
+    // One process owns the file: ephemeral rooms left by a crash have no members online any more.
+    await store.deleteEphemeralRooms();
+    return store;
+  }
+  try {
+    return await openPostgresStore({ url: c.postgresUrl });
+  } catch (err) {
+    throw new Error(`cannot reach PostgreSQL at ${c.postgresUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
   }
 }

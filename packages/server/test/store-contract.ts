@@ -74,6 +74,14 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
       expect(await store.getRoom('keep')).not.toBeNull();
     });
 
+    it('keeps the first shared secret it is given under a name', async () => {
+      expect(await store.sharedSecret('k', 'first')).toBe('first');
+      expect(await store.sharedSecret('k', 'second')).toBe('first');
+      // Concurrent first calls (two nodes starting at once) agree on one value.
+      const both = await Promise.all([store.sharedSecret('j', 'a'), store.sharedSecret('j', 'b')]);
+      expect(both[0]).toBe(both[1]);
+    });
+
     describe('users', () => {
       it('upserts and gets users; an upsert renames', async () => {
         expect(await store.getUser(alice.id)).toBeNull();
@@ -506,6 +514,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         await store.append(msg('r', bob, { text: 'three', meta: { x: 1 } }));
         await store.setReadSeq('r', alice.id, 2);
         const before = await store.messagesAfter('r', 0, 10);
+        await store.sharedSecret('k', 'kept-secret');
 
         await restart(reopen);
 
@@ -517,6 +526,7 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         expect(await store.isMember('r', bob.id)).toBe(true);
         expect(await store.append(msg('r', alice, { clientId: 'c-1' }))).toEqual({ ...first, duplicate: true });
         expect((await store.append(msg('r', alice))).seq).toBe(4);
+        expect(await store.sharedSecret('k', 'other')).toBe('kept-secret');
       });
     });
   });

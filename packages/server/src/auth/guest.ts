@@ -1,30 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import type { UserRef } from '@roomcast/protocol';
 
-const KEY_FILE = 'guest.key';
-
-/**
- * Signed guest tokens: a guest who comes back with one is the same user. The HMAC key lives in
- * the data directory, so tokens stay valid across restarts.
- */
+/** Signed guest tokens: a guest who comes back with one is the same user. */
 export class GuestTokens {
   private constructor(private readonly key: Uint8Array) {}
 
-  /** Loads the key from `dataDir/guest.key`, creating it on first start. */
-  static open(dataDir: string): GuestTokens {
-    mkdirSync(dataDir, { recursive: true });
-    const path = join(dataDir, KEY_FILE);
-    let hex: string;
-    try {
-      hex = readFileSync(path, 'utf8').trim();
-    } catch {
-      hex = randomBytes(32).toString('hex');
-      writeFileSync(path, `${hex}\n`, { mode: 0o600, flag: 'wx' });
-    }
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${path} does not hold a 64-hex-digit key; delete it to make a new one`);
+  /** The key is a secret kept in the store, so tokens survive restarts and every node accepts them. */
+  static async open(store: { sharedSecret(name: string, candidate: string): Promise<string> }): Promise<GuestTokens> {
+    const hex = await store.sharedSecret('guest-token-key', randomBytes(32).toString('hex'));
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error('the stored guest-token key is not 64 hex digits');
     return new GuestTokens(Buffer.from(hex, 'hex'));
   }
 

@@ -52,7 +52,13 @@ export interface SendsTable {
   ts: number;
 }
 
+export interface SecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
+  secrets: SecretsTable;
   users: UsersTable;
   rooms: RoomsTable;
   members: MembersTable;
@@ -125,4 +131,10 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addPrimaryKeyConstraint('sends_pk', ['user_id', 'client_id'])
     .execute();
   await db.schema.createIndex('sends_by_ts').ifNotExists().on('sends').column('ts').execute();
+  await db.schema
+    .createTable('secrets')
+    .ifNotExists()
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
 }

@@ -364,6 +364,12 @@ export class SqlStore implements Store {
     return Number(res.numDeletedRows);
   }
 
+  async sharedSecret(name: string, candidate: string): Promise<string> {
+    await this.db.insertInto('secrets').values({ name, value: candidate }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    const row = await this.db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
+    return row.value;
+  }
+
   /** One transaction for a whole batch of appends: seqs, dedup, messages, read cursors. */
   private writeBatch(inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
     return this.db.transaction().execute((trx) => this.writeBatchIn(trx, inputs));

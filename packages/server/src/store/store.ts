@@ -105,4 +105,10 @@ export interface Store {
   getBlob(room: string, seq: number): Promise<BinaryPayload | null>;
   /** Forgets idempotency keys older than the given time. */
   pruneDedup(olderThan: number): Promise<number>;
+
+  /**
+   * A named secret shared by every node: `candidate` is stored unless one exists already, and
+   * the stored one is returned (the first node to start decides).
+   */
+  sharedSecret(name: string, candidate: string): Promise<string>;
 }
