@@ -149,6 +149,6 @@ async function openStore(c: ServerConfig) {
   try {
     return await openPostgresStore({ url: c.postgresUrl });
   } catch (err) {
-    throw new Error(`cannot reach PostgreSQL at ${c.postgresUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
+    throw new Error(`PostgreSQL at ${c.postgresUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
   }
 }

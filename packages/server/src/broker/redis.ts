@@ -50,9 +50,9 @@ redis.call('HSET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], ARGV[4])
 if not had then n = n + 1 end
 return {had and 0 or 1, n}`,
   // ARGV[3] user id. Returns {changed, online}.
-  presenceRemove: `redis.call('HDEL', KEYS[1], ARGV[1] .. '|' .. ARGV[3])
+  presenceRemove: `local removed = redis.call('HDEL', KEYS[1], ARGV[1] .. '|' .. ARGV[3])
 ${WALK}
-return {users[ARGV[3]] == nil and 1 or 0, n}`,
+return {(removed == 1 and users[ARGV[3]] == nil) and 1 or 0, n}`,
   // Returns the alive users' JSON.
   presenceList: `${WALK}
 local out = {}

@@ -121,7 +121,12 @@ export class SqlStore implements Store {
   }
 
   migrate(): Promise<void> {
-    return migrate(this.db, this.dialect);
+    if (this.dialect !== 'postgres') return migrate(this.db, this.dialect);
+    // Nodes starting together would race on CREATE TABLE: one migrates at a time.
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(7324213)`.execute(trx);
+      await migrate(trx, this.dialect);
+    });
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Broker, BrokerMessage } from '../src/broker/broker.js';
+
+// The Broker contract: the in-process broker and the Redis broker both run it. Each test gets
+// nodes that share one backend (one bus, one Redis), as the nodes of a cluster do.
+
+export interface BrokerNodes {
+  nodes: Broker[];
+  cleanup: () => Promise<void>;
+}
+
+/** Collects what a node receives for a room and lets a test wait for a count. */
+class Inbox {
+  readonly got: BrokerMessage[] = [];
+  private waiters: Array<() => void> = [];
+  readonly handler = (m: BrokerMessage) => {
+    this.got.push(m);
+    for (const w of this.waiters.splice(0)) w();
+  };
+  async atLeast(n: number, ms = 5000): Promise<BrokerMessage[]> {
+    const deadline = Date.now() + ms;
+    while (this.got.length < n) {
+      if (Date.now() > deadline) throw new Error(`got ${this.got.length} of ${n} messages`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.got;
+  }
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+const decode = (m: BrokerMessage) => new TextDecoder().decode(m.data);
+
+export function brokerContract(name: string, open: (count: number) => Promise<BrokerNodes>): void {
+  describe(`Broker contract: ${name}`, () => {
+    let env: BrokerNodes;
+    let a: Broker;
+    let b: Broker;
+    let c: Broker;
+    // Fresh room names per test: a shared Redis keeps no state between tests that way.
+    let room: (n: string) => string;
+    beforeEach(async () => {
+      env = await open(3);
+      [a, b, c] = env.nodes as [Broker, Broker, Broker];
+      const tag = randomBytes(4).toString('hex');
+      room = (n) => `${n}-${tag}`;
+    });
+    afterEach(() => env.cleanup());
+
+    it('delivers a room event to the other subscribed nodes only, with every field intact', async () => {
+      const r = room('fan');
+      const inB = new Inbox();
+      const inC = new Inbox();
+      const inA = new Inbox();
+      await a.subscribe(r, inA.handler);
+      await b.subscribe(r, inB.handler);
+      await c.subscribe(room('other'), inC.handler);
+      const payload = new Uint8Array([0, 1, 2, 255]);
+      a.publish({ room: r, data: payload, binary: true, seq: 7, exceptConn: 's_1', exceptUser: 'u_1' });
+      a.publish({ room: r, data: text('two'), binary: false });
+      a.publish({ room: r, data: new Uint8Array(0), binary: false, control: { kind: 'drop-user', user: 'u_9', notify: { op: 'room' } } });
+      const got = await inB.atLeast(3);
+      expect(got[0]).toMatchObject({ room: r, binary: true, seq: 7, exceptConn: 's_1', exceptUser: 'u_1' });
+      expect([...got[0]!.data]).toEqual([...payload]);
+      expect(decode(got[1]!)).toBe('two');
+      expect(got[1]!.seq).toBeUndefined();
+      expect(got[2]!.control).toEqual({ kind: 'drop-user', user: 'u_9', notify: { op: 'room' } });
+      // A round trip through b proves a had its chance to deliver to itself and c.
+      const back = new Inbox();
+      await a.subscribe(r, back.handler);
+      b.publish({ room: r, data: text('marker'), binary: false });
+      await back.atLeast(1);
+      expect(inA.got).toEqual([]);
+      expect(inC.got).toEqual([]);
+    });
+
+    it('keeps one room\'s events in publish order', async () => {
+      const r = room('order');
+      const inB = new Inbox();
+      await b.subscribe(r, inB.handler);
+      for (let i = 1; i <= 200; i++) a.publish({ room: r, data: text(String(i)), binary: false, seq: i });
+      const got = await inB.atLeast(200);
+      expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+
+    it('stops delivering after unsubscribe', async () => {
+      const r = room('unsub');
+      const inB = new Inbox();
+      const marker = new Inbox();
+      await b.subscribe(r, inB.handler);
+      a.publish({ room: r, data: text('1'), binary: false });
+      await inB.atLeast(1);
+      await b.unsubscribe(r);
+      await c.subscribe(r, marker.handler);
+      a.publish({ room: r, data: text('2'), binary: false });
+      await marker.atLeast(1);
+      expect(inB.got).toHaveLength(1);
+    });
+
+    it('counts distinct users across nodes and reports the first and last of each', async () => {
+      const r = room('pres');
+      const alice = { id: 'alice', name: 'Alice' };
+      const bob = { id: 'bob', name: 'Bob' };
+      expect(await a.presenceAdd(r, alice)).toEqual({ changed: true, online: 1 });
+      expect(await b.presenceAdd(r, alice)).toEqual({ changed: false, online: 1 });
+      expect(await b.presenceAdd(r, bob)).toEqual({ changed: true, online: 2 });
+      expect((await c.presenceList(r)).sort((x, y) => x.id.localeCompare(y.id))).toEqual([alice, bob]);
+      expect(await c.presenceCounts([r, room('empty')])).toEqual(new Map([[r, 2], [room('empty'), 0]]));
+      expect(await a.presenceRemove(r, 'alice')).toEqual({ changed: false, online: 2 });
+      expect(await b.presenceRemove(r, 'alice')).toEqual({ changed: true, online: 1 });
+      expect(await b.presenceRemove(r, 'nobody')).toEqual({ changed: false, online: 1 });
+      expect(await c.presenceList(r)).toEqual([bob]);
+    });
+
+    it('forgets a node\'s users when the node closes', async () => {
+      const r = room('close');
+      await a.presenceAdd(r, { id: 'x', name: 'X' });
+      await b.presenceAdd(r, { id: 'y', name: 'Y' });
+      await a.close();
+      expect(await c.presenceList(r)).toEqual([{ id: 'y', name: 'Y' }]);
+      expect(b.available).toBe(true);
+      await expect(b.ping()).resolves.toBeUndefined();
+    });
+  });
+}
