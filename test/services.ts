@@ -56,7 +56,9 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = join(dir, 'data');
   asPostgres(`${PG_BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  // fsync=off survives a killed server (the OS keeps the writes), not a power cut: fine for tests.
+  // synchronous_commit stays on: a crash must not lose a committed (acknowledged) message.
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
   const start = async () => asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
   const stop = async (mode: 'fast' | 'immediate') => asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', mode, '-w', 'stop']);
   await start();

@@ -19,8 +19,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sql
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
   });
-  // A dropped idle connection is replaced by the pool; without a listener it would crash the process.
+  // A connection the server drops (restart, failover) emits 'error': on idle clients through
+  // the pool, on checked-out ones on the client itself. Unheard, either would crash the process;
+  // the query that was running fails on its own and is reported as `unavailable`.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const store = new SqlStore(db, 'postgres');
   await store.migrate();
