@@ -48,7 +48,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       leaseMs: config.presenceLeaseMs,
       onRecover: () => {
         log.info({}, 'broker connection recovered; catching up on missed messages');
-        chat?.recover();
+        chat?.cluster.recover();
       },
       onError: (err) => log.warn({ err: err.message }, 'broker connection problem'),
     });

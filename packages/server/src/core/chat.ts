@@ -1,27 +1,16 @@
-import {
-  CloseCode,
-  encodeBinaryFrame,
-  type BinaryHeader,
-  type ClientRequest,
-  type MsgEvent,
-  type RoomInfo,
-  type RoomSummary,
-  type UserRef,
-} from '@roomcast/protocol';
-import { refOf, validateBinaryHeader, validateRequest } from '@roomcast/protocol/validate';
-import { decodeBinaryFrame } from '@roomcast/protocol';
-import { userChannel, type Broker, type BrokerMessage, type ControlMessage } from '../broker/broker.js';
-import type { AppendInput, AppendResult, BinaryPayload, MembershipRecord, RoomRecord, Store, StoredMessage } from '../store/store.js';
+import { CloseCode, encodeBinaryFrame, type MsgEvent, type RoomInfo, type RoomSummary, type UserRef } from '@roomcast/protocol';
+import { userChannel, type Broker } from '../broker/broker.js';
+import type { AppendInput, AppendResult, BinaryPayload, MembershipRecord, RoomRecord, Store } from '../store/store.js';
+import { ClusterSync } from './cluster-sync.js';
 import type { ChatConfig } from './config.js';
-import { RequestContext } from './context.js';
-import { ChatError, toErrorBody } from './errors.js';
+import type { RequestContext } from './context.js';
+import { ChatError } from './errors.js';
+import { fileUrl, roomInfoOf, toMsgEvent, userRef } from './events.js';
 import { roomGranted } from './grants.js';
 import { newMessageId } from './ids.js';
+import { FrameIntake } from './intake.js';
 import { TokenBucket } from './limits.js';
 import { LiveRooms, type LiveRoom } from './live-rooms.js';
-import { Sequencer } from './sequencer.js';
-import { fileUrl, roomInfoOf, toMsgEvent, userRef } from './events.js';
-import { HANDLERS, sendBinary } from './ops.js';
 import { encodeJson, Session, type Connection, type SessionAuth, type User } from './session.js';
 import { ChatStats } from './stats.js';
 
@@ -64,8 +53,6 @@ export interface PostBody {
   binary?: BinaryPayload;
 }
 
-const textDecoder = new TextDecoder('utf-8');
-const HISTORY_PAGE = 500;
 
 const userKey = (userId: string): string => `~user:${userId}`;
 
@@ -86,9 +73,8 @@ export class ChatService {
   readonly users = new Map<string, Set<Session>>();
   readonly sessions = new Set<Session>();
   private readonly pendingWork = new Set<Promise<unknown>>();
-  private lastRateError = new WeakMap<Session, number>();
-  private readonly sequencer: Sequencer;
-  private readonly sweeper: NodeJS.Timeout | undefined;
+  readonly intake: FrameIntake;
+  readonly cluster: ClusterSync;
 
   constructor(deps: ChatDeps) {
     this.store = deps.store;
@@ -98,35 +84,8 @@ export class ChatService {
     this.now = deps.now ?? Date.now;
     this.verifyToken = deps.verifyToken;
     this.rooms = new LiveRooms((s, data, binary) => this.write(s, data, binary));
-    this.sequencer = new Sequencer({
-      rooms: this.rooms,
-      load: (room, after, upTo) => this.store.messagesAfter(room, after, upTo - after),
-      lastSeq: async (room) => (await this.store.getRoom(room))?.lastSeq ?? 0,
-      encode: (m) => encodeJson(toMsgEvent(m)),
-      gapMs: deps.gapMs ?? 200,
-      onError: (err, room) => this.log.warn({ err, room }, 'could not read missed messages from the store; will retry'),
-    });
-    if (this.broker.sweep) {
-      this.sweeper = setInterval(() => void this.sweep(), deps.sweepMs ?? 5000);
-      this.sweeper.unref();
-    }
-  }
-
-  /** Users of nodes that died without saying goodbye go offline: tell the rooms. */
-  private async sweep(): Promise<void> {
-    for (const room of [...this.rooms.all()]) {
-      try {
-        const { online, gone } = (await this.broker.sweep?.(room.info.id)) ?? { online: 0, gone: [] };
-        for (const user of gone) this.broadcast(room.info.id, { op: 'presence', room: room.info.id, event: 'leave', user, online });
-      } catch (err) {
-        this.log.debug({ err, room: room.info.id }, 'presence sweep failed');
-      }
-    }
-  }
-
-  /** The broker is back after an outage: deliver what other nodes published meanwhile. */
-  recover(): void {
-    for (const room of [...this.rooms.all()]) void this.sequencer.catchUp(room);
+    this.intake = new FrameIntake(this);
+    this.cluster = new ClusterSync(this, { gapMs: deps.gapMs, sweepMs: deps.sweepMs });
   }
 
   // ---- connection lifecycle ---------------------------------------------------------------
@@ -141,7 +100,7 @@ export class ChatService {
     let mine = this.users.get(user.id);
     if (!mine) {
       this.users.set(user.id, (mine = new Set()));
-      void this.broker.subscribe(userChannel(user.id), this.onBrokerMessage).catch((err: unknown) => this.log.warn({ err }, 'user channel subscribe failed'));
+      void this.broker.subscribe(userChannel(user.id), this.cluster.onBrokerMessage).catch((err: unknown) => this.log.warn({ err }, 'user channel subscribe failed'));
     }
     mine.add(session);
     session.enqueue(() => this.track(this.welcome(session, guestToken)));
@@ -208,117 +167,16 @@ export class ChatService {
 
   /** Closes every connection with 1001 and waits for in-flight work, so the store can close. */
   async shutdown(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.cluster.stop();
     for (const s of [...this.sessions]) s.conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
     while (this.pendingWork.size > 0) await Promise.allSettled([...this.pendingWork]);
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  /** Registers work that shutdown must wait for. */
+  track<T>(p: Promise<T>): Promise<T> {
     this.pendingWork.add(p);
     void p.finally(() => this.pendingWork.delete(p)).catch(() => {});
     return p;
-  }
-
-  // ---- incoming frames ----------------------------------------------------------------------
-
-  /** A text frame: parse, validate, rate-limit, then run in the session's order. */
-  handleText(session: Session, data: Uint8Array): void {
-    if (!session.conn.isOpen) return; // closing: what it sends now is not answered
-    this.stats.framesIn++;
-    let value: unknown;
-    try {
-      value = JSON.parse(textDecoder.decode(data));
-    } catch {
-      this.reject(session, undefined, new ChatError('bad_request', 'the frame is not valid JSON; send one JSON object per text frame'));
-      return;
-    }
-    const ref = refOf(value);
-    if (!this.allow(session, ref)) return;
-    const v = validateRequest(value);
-    if (!v.ok) {
-      this.reject(session, ref, new ChatError('bad_request', v.message));
-      return;
-    }
-    this.dispatch(session, v.value);
-  }
-
-  /** A binary frame: JSON header (a `send` or `dm` plus `mime`) and the payload. */
-  handleBinary(session: Session, data: Uint8Array): void {
-    if (!session.conn.isOpen) return;
-    this.stats.framesIn++;
-    const decoded = decodeBinaryFrame(data);
-    const ref = decoded.ok ? refOf(decoded.header) : undefined;
-    if (!this.allow(session, ref)) return;
-    if (!decoded.ok) {
-      this.reject(session, undefined, new ChatError('bad_request', decoded.reason));
-      return;
-    }
-    const v = validateBinaryHeader(decoded.header);
-    if (!v.ok) {
-      this.reject(session, ref, new ChatError('bad_request', v.message));
-      return;
-    }
-    const header: BinaryHeader = v.value;
-    const payload = decoded.payload;
-    if (payload.byteLength === 0) {
-      this.reject(session, ref, new ChatError('bad_request', 'the binary frame has no payload after its header'));
-      return;
-    }
-    if (payload.byteLength > this.config.maxBinary) {
-      this.reject(session, ref, new ChatError('too_large', `the payload is ${payload.byteLength} bytes; the limit is ${this.config.maxBinary}`));
-      return;
-    }
-    const ctx = new RequestContext(session, ref, header.op);
-    session.enqueue(() => this.run(ctx, () => sendBinary(this, ctx, header, payload)));
-  }
-
-  private allow(session: Session, ref: string | number | undefined): boolean {
-    if (session.bucket.take(this.now())) return true;
-    this.stats.rateLimited++;
-    // Without a ref, tell a flooding client at most once a second instead of once per frame.
-    const last = this.lastRateError.get(session) ?? 0;
-    if (ref !== undefined || this.now() - last >= 1000) {
-      this.lastRateError.set(session, this.now());
-      this.reject(
-        session,
-        ref,
-        new ChatError('rate_limited', `too many frames: the limit is ${this.config.ratePerSec} a second; slow down and retry`),
-      );
-    }
-    return false;
-  }
-
-  private dispatch(session: Session, req: ClientRequest): void {
-    const ctx = new RequestContext(session, req.ref, req.op);
-    const handler = HANDLERS[req.op] as (chat: ChatService, ctx: RequestContext, req: ClientRequest) => Promise<void>;
-    session.enqueue(() => this.run(ctx, () => handler(this, ctx, req)));
-  }
-
-  private async run(ctx: RequestContext, task: () => Promise<void>): Promise<void> {
-    if (ctx.session.closed) return;
-    try {
-      await this.track(task());
-    } catch (err) {
-      this.fail(ctx, err);
-    }
-  }
-
-  /** Reports a failed request: a `reply` when it had a ref, else an `error` event. */
-  fail(ctx: RequestContext, err: unknown): void {
-    const { body, unexpected } = toErrorBody(err);
-    if (unexpected) this.log.error({ err, op: ctx.op, session: ctx.session.id }, 'request failed');
-    this.stats.errors++;
-    this.sendError(ctx.session, ctx.ref, body);
-  }
-
-  private reject(session: Session, ref: string | number | undefined, err: ChatError): void {
-    this.stats.errors++;
-    this.sendError(session, ref, err.toBody());
-  }
-
-  private sendError(session: Session, ref: string | number | undefined, error: { code: string; message: string }): void {
-    if (ref !== undefined) session.sendJson({ op: 'reply', ref, ok: false, error });
-    else session.sendJson({ op: 'error', error });
   }
 
   // ---- delivery ---------------------------------------------------------------------------------
@@ -343,45 +201,6 @@ export class ChatService {
     this.broker.publish({ room: roomId, data, binary: false, exceptConn: except.session, exceptUser: except.user });
   }
 
-  private onBrokerMessage = (m: BrokerMessage): void => {
-    if (m.control) {
-      void this.track(this.applyControl(m.room, m.control)).catch((err: unknown) => this.log.warn({ err, room: m.room }, 'control message failed'));
-      return;
-    }
-    const target = { data: m.data, binary: m.binary, seq: m.seq, exceptSession: m.exceptConn, exceptUser: m.exceptUser };
-    const live = this.rooms.get(m.room);
-    if (m.seq !== undefined && live) this.sequencer.offer(live, { ...target, seq: m.seq });
-    else this.rooms.deliver(m.room, target);
-  };
-
-  /** Tells the other nodes to apply a membership change to their connections too. */
-  control(channel: string, control: ControlMessage): void {
-    this.broker.publish({ room: channel, data: new Uint8Array(0), binary: false, control });
-  }
-
-  /** A membership change made on another node, applied to this node's connections. */
-  private async applyControl(channel: string, c: ControlMessage): Promise<void> {
-    if (c.kind === 'attach') {
-      const userId = channel.slice(userChannel('').length);
-      const sessions = [...(this.users.get(userId) ?? [])].filter((s) => !s.closed);
-      if (sessions.length === 0) return;
-      const room = await this.loadRoom(c.room);
-      for (const s of sessions) {
-        s.memberOf.add(room.id);
-        if (!s.rooms.has(room.id)) await this.attach(s, room, false, c.after + 1);
-      }
-      return;
-    }
-    for (const s of [...this.sessions]) {
-      const dropped = c.kind === 'drop-room' || s.user.id === c.user;
-      if (!dropped || !(s.memberOf.has(channel) || s.rooms.has(channel))) continue;
-      s.memberOf.delete(channel);
-      if (c.kind === 'drop-user' && c.notify) s.sendJson(c.notify);
-      if (c.kind === 'drop-room' && c.notify && !s.rooms.has(channel)) s.sendJson(c.notify);
-      if (s.rooms.has(channel)) await this.detach(s, channel, c.kind === 'drop-room');
-    }
-  }
-
   /**
    * Stores a message, then delivers it to the room and answers the sender. Returns at once:
    * the session's next request need not wait for the commit.
@@ -390,7 +209,7 @@ export class ChatService {
     void this.track(
       this.publish(room, userRef(ctx.session.user), body, ctx.session.id).then(
         (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
-        (err: unknown) => this.fail(ctx, err),
+        (err: unknown) => this.intake.fail(ctx, err),
       ),
     );
   }
@@ -423,7 +242,7 @@ export class ChatService {
     }
     const binary = input.binary !== undefined;
     const live = this.rooms.get(res.room);
-    if (live) this.sequencer.offer(live, { data, binary, seq: res.seq, exceptSession });
+    if (live) this.cluster.sequencer.offer(live, { data, binary, seq: res.seq, exceptSession });
     this.broker.publish({ room: res.room, data, binary, seq: res.seq, exceptConn: exceptSession });
     return res;
   }
@@ -477,8 +296,8 @@ export class ChatService {
     const { firstForUser, newRoom } = this.rooms.attach(session, room, backlog);
     const live = this.rooms.get(room.id) as LiveRoom;
     if (newRoom) {
-      await this.broker.subscribe(room.id, this.onBrokerMessage);
-      await this.sequencer.start(live, from);
+      await this.broker.subscribe(room.id, this.cluster.onBrokerMessage);
+      await this.cluster.sequencer.start(live, from);
     } else if (from !== undefined && !backlog && live.nextSeq !== null && from < live.nextSeq) {
       // Joined an active room mid-stream (a direct message from another node): send what it missed.
       for (const m of await this.store.messagesAfter(room.id, from - 1, live.nextSeq - from)) {
@@ -513,46 +332,6 @@ export class ChatService {
   async deleteRoom(roomId: string): Promise<void> {
     await this.store.deleteRoom(roomId);
     for (const s of this.sessions) s.memberOf.delete(roomId);
-  }
-
-  /** Subscribes a session and sends it the room's backlog (missed messages or recent history). */
-  async joinAndStream(ctx: RequestContext, room: RoomInfo, opts: { since?: number | undefined; history: number }): Promise<void> {
-    const s = ctx.session;
-    await this.attach(s, room, true);
-    let sentUpTo = 0;
-    try {
-      const rec = await this.store.getRoom(room.id);
-      if (!rec) throw new ChatError('room_not_found', `room "${room.id}" was deleted`);
-      sentUpTo = rec.lastSeq;
-      const online = await this.broker.presenceList(room.id);
-      ctx.ok({ room, online: online.length, members: online, lastSeq: rec.lastSeq });
-      if (!room.persist) return;
-      if (opts.since !== undefined) await this.streamSince(s, room.id, opts.since, rec.lastSeq);
-      else if (opts.history > 0) {
-        for (const m of await this.store.messagesBefore(room.id, rec.lastSeq + 1, opts.history)) this.sendMsg(s, m);
-      }
-    } finally {
-      this.rooms.goLive(s, room.id, sentUpTo);
-    }
-  }
-
-  /** Sends every message after `since` up to `upTo`, page by page, waiting while the socket is full. */
-  private async streamSince(s: Session, roomId: string, since: number, upTo: number): Promise<void> {
-    let cursor = since;
-    while (cursor < upTo && !s.closed) {
-      const page = await this.store.messagesAfter(roomId, cursor, HISTORY_PAGE);
-      if (page.length === 0) return;
-      for (const m of page) {
-        if (m.seq > upTo) return;
-        this.sendMsg(s, m);
-        cursor = m.seq;
-      }
-      if (s.conn.bufferedAmount > this.config.sendBufferLimit / 2) await s.conn.drained();
-    }
-  }
-
-  private sendMsg(s: Session, m: StoredMessage): void {
-    this.write(s, encodeJson(toMsgEvent(m)), false);
   }
 
   /** Room list entries with unread and online counts. */

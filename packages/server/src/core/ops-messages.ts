@@ -54,7 +54,7 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
       s.memberOf.add(room.id);
       if (!s.rooms.has(room.id) && !s.closed) await chat.attach(s, room, false);
     }
-    chat.control(userChannel(userId), { kind: 'attach', room: room.id, after });
+    chat.cluster.control(userChannel(userId), { kind: 'attach', room: room.id, after });
   }
   chat.post(ctx, room, body, { online: await chat.isOnline(peer.id) });
 }

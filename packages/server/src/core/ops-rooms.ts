@@ -1,4 +1,5 @@
 import type { RequestOf, RoomInfo } from '@roomcast/protocol';
+import { joinAndStream } from './backlog.js';
 import type { ChatService } from './chat.js';
 import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
@@ -31,13 +32,13 @@ export async function create(chat: ChatService, ctx: RequestContext, req: Reques
   }
   await chat.store.addMember(room.id, s.user.id, null, chat.now());
   s.memberOf.add(room.id);
-  await chat.joinAndStream(ctx, room, { history: 0 });
+  await joinAndStream(chat, ctx, room, { history: 0 });
 }
 
 export async function join(chat: ChatService, ctx: RequestContext, req: RequestOf<'join'>): Promise<void> {
   const room = await chat.loadRoom(req.room);
   await chat.ensureMembership(ctx.session, room);
-  await chat.joinAndStream(ctx, room, { since: req.since, history: req.history ?? chat.config.historyDefault });
+  await joinAndStream(chat, ctx, room, { since: req.since, history: req.history ?? chat.config.historyDefault });
 }
 
 export async function leave(chat: ChatService, ctx: RequestContext, req: RequestOf<'leave'>): Promise<void> {
@@ -47,7 +48,7 @@ export async function leave(chat: ChatService, ctx: RequestContext, req: Request
     throw new ChatError('not_member', `you are not a member of room "${room.id}"`);
   }
   await dropUserFromRoom(chat, s.user.id, room.id);
-  chat.control(room.id, { kind: 'drop-user', user: s.user.id });
+  chat.cluster.control(room.id, { kind: 'drop-user', user: s.user.id });
   ctx.ok({ room: room.id });
 }
 
@@ -88,7 +89,7 @@ export async function kick(chat: ChatService, ctx: RequestContext, req: RequestO
   const notify = { op: 'room', room: { ...room, kicked: true } };
   const kicked = await dropUserFromRoom(chat, req.user, room.id);
   for (const s of kicked) s.sendJson(notify);
-  chat.control(room.id, { kind: 'drop-user', user: req.user, notify });
+  chat.cluster.control(room.id, { kind: 'drop-user', user: req.user, notify });
   ctx.ok({ room: room.id, user: req.user });
 }
 
@@ -161,7 +162,7 @@ export async function remove(chat: ChatService, ctx: RequestContext, req: Reques
   // not joined it on this connection are told directly.
   const event = { op: 'room', room: { ...room, deleted: true } };
   chat.broadcast(room.id, event);
-  chat.control(room.id, { kind: 'drop-room', notify: event });
+  chat.cluster.control(room.id, { kind: 'drop-room', notify: event });
   for (const s of [...chat.sessions]) {
     if (s.memberOf.has(room.id) && !s.rooms.has(room.id)) s.sendJson(event);
     s.memberOf.delete(room.id);

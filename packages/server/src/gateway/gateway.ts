@@ -189,8 +189,8 @@ export class Gateway {
   private start(ws: WebSocket, conn: WsConnection, auth: Authenticated, held: Array<[Buffer, boolean]>): void {
     const session = this.chat.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken);
     const handle = (bytes: Buffer, isBinary: boolean) => {
-      if (isBinary) this.chat.handleBinary(session, bytes);
-      else this.chat.handleText(session, bytes);
+      if (isBinary) this.chat.intake.binary(session, bytes);
+      else this.chat.intake.text(session, bytes);
     };
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
