@@ -45,6 +45,8 @@ export interface ServerConfig {
   nodeId: string;
   /** How long a crashed node's users still count as online, ms. */
   presenceLeaseMs: number;
+  /** Messages a second per user over all connections and nodes; 0: off. */
+  userRate: number;
 }
 
 interface OptionSpec {
@@ -69,6 +71,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxText', flag: 'max-text', env: 'ROOMCAST_MAX_TEXT', kind: 'int', min: 1, help: 'longest message text, in characters' },
   { key: 'maxBinary', flag: 'max-binary', env: 'ROOMCAST_MAX_BINARY', kind: 'int', min: 1, help: 'largest binary message payload, in bytes' },
   { key: 'ratePerSec', flag: 'rate', env: 'ROOMCAST_RATE', kind: 'int', min: 0, help: 'frames a second per connection, bursts of twice that (0 = no limit)' },
+  { key: 'userRate', flag: 'user-rate', env: 'ROOMCAST_USER_RATE', kind: 'int', min: 0, help: 'messages a second per user over all their connections and nodes, bursts of twice that (0 = no limit)' },
   { key: 'maxConnPerIp', flag: 'max-conn-per-ip', env: 'ROOMCAST_MAX_CONN_PER_IP', kind: 'int', min: 1, help: 'open connections allowed from one address' },
   { key: 'sendBufferLimit', flag: 'send-buffer', env: 'ROOMCAST_SEND_BUFFER', kind: 'int', min: 1024, help: 'unsent bytes after which a connection is a slow consumer (closed with 1013)' },
   { key: 'logLevel', flag: 'log-level', env: 'ROOMCAST_LOG_LEVEL', kind: { choices: LOG_LEVELS }, help: 'log level (logs are JSON lines on stderr)' },
@@ -123,6 +126,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   redisUrl: '',
   nodeId: '',
   presenceLeaseMs: 15_000,
+  userRate: 0,
 };
 
 /** A default as shown in --help and the README. */

@@ -75,6 +75,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       heartbeatMs: config.heartbeatMs,
       sendBufferLimit: config.sendBufferLimit,
       guestsCreatePrivate: config.guestCreate === 'on',
+      userRate: config.userRate,
     },
   });
   const gateway = new Gateway(

@@ -118,6 +118,17 @@ export function brokerContract(name: string, open: (count: number) => Promise<Br
       expect(await c.presenceList(r)).toEqual([bob]);
     });
 
+    it('shares each user\'s message bucket between nodes', async () => {
+      const user = room('rate');
+      const taken: boolean[] = [];
+      // Rate 5 allows a burst of 10, whichever node the messages come through.
+      for (let i = 0; i < 12; i++) taken.push(await (i % 2 ? a : b).takeUserToken(user, 5));
+      expect(taken.filter(Boolean).length).toBeGreaterThanOrEqual(10);
+      expect(taken.filter(Boolean).length).toBeLessThanOrEqual(11); // a token may refill meanwhile
+      expect(taken.slice(0, 10).every(Boolean)).toBe(true);
+      expect(await c.takeUserToken(room('other-user'), 5)).toBe(true);
+    });
+
     it('forgets a node\'s users when the node closes', async () => {
       const r = room('close');
       await a.presenceAdd(r, { id: 'x', name: 'X' });

@@ -71,6 +71,25 @@ describe('limits and bad input', () => {
     await expect.poll(async () => (await alice.request('ping')).ok, { timeout: 5000, interval: 100 }).toBe(true);
   });
 
+  it('limits a user\'s messages over all their connections with --user-rate', async () => {
+    const server = await start({ ratePerSec: 0, userRate: 3 });
+    const tab1 = await server.connect({ name: 'Alice' });
+    const tab2 = await server.connect({ guest: tab1.welcome.guestToken as string });
+    await tab1.ok('create', { room: 'ur' });
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? tab1 : tab2).request('send', { room: 'ur', text: `m${i}` })));
+    const ok = replies.filter((r) => r.ok).length;
+    expect(ok).toBeGreaterThanOrEqual(6);
+    expect(ok).toBeLessThan(10);
+    const limited = replies.find((r) => !r.ok);
+    expect(limited?.error).toMatchObject({ code: 'rate_limited' });
+    expect(limited?.error.message).toContain('all your connections');
+    // Other users are not affected, nor are requests other than messages.
+    const bob = await server.connect({ name: 'Bob' });
+    await bob.ok('join', { room: 'ur' });
+    await bob.ok('send', { room: 'ur', text: 'mine' });
+    await tab1.barrier();
+  });
+
   it('closes connections beyond the per-address limit with 4429', async () => {
     const server = await start({ maxConnPerIp: 2 });
     const a = await server.connect({ name: 'A' });

@@ -55,6 +55,12 @@ export interface Broker {
   /** Distinct online users per room, on any node. */
   presenceCounts(rooms: string[]): Promise<Map<string, number>>;
 
+  /**
+   * Takes one token from the user's message bucket (`ratePerSec`, bursts of twice that), shared
+   * by all the user's connections on all nodes. false: over the limit.
+   */
+  takeUserToken(userId: string, ratePerSec: number): Promise<boolean>;
+
   /** Forgets users of nodes that died; returns who went offline (cluster brokers only). */
   sweep?(room: string): Promise<{ online: number; gone: UserRef[] }>;
 

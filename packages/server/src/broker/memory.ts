@@ -1,5 +1,6 @@
 import type { UserRef } from '@roomcast/protocol';
 import type { Broker, BrokerHandler, BrokerMessage, PresenceChange } from './broker.js';
+import { TokenBucket } from '../core/limits.js';
 
 /**
  * What several in-process nodes share. Embedded mode has exactly one node on it; tests put two or
@@ -9,7 +10,11 @@ export class MemoryBus {
   readonly subscribers = new Map<string, Map<MemoryBroker, BrokerHandler>>();
   /** room → user id → (user, set of nodes where the user is online in the room). */
   readonly presence = new Map<string, Map<string, { user: UserRef; nodes: Set<MemoryBroker> }>>();
+  /** Per-user message buckets, with the time each was last used (idle ones are dropped). */
+  readonly buckets = new Map<string, { bucket: TokenBucket; used: number }>();
 }
+
+const IDLE_BUCKET_MS = 60_000;
 
 /** The in-process Broker. Publishing delivers synchronously to the other nodes on the bus. */
 export class MemoryBroker implements Broker {
@@ -64,6 +69,21 @@ export class MemoryBroker implements Broker {
 
   async presenceCounts(rooms: string[]): Promise<Map<string, number>> {
     return new Map(rooms.map((r) => [r, this.bus.presence.get(r)?.size ?? 0]));
+  }
+
+  async takeUserToken(userId: string, ratePerSec: number): Promise<boolean> {
+    const now = Date.now();
+    let entry = this.bus.buckets.get(userId);
+    if (!entry) {
+      // A full bucket is what a forgotten idle one would hold by now, so dropping idle ones is exact.
+      if (this.bus.buckets.size > 10_000) {
+        for (const [id, e] of this.bus.buckets) if (now - e.used > IDLE_BUCKET_MS) this.bus.buckets.delete(id);
+      }
+      entry = { bucket: new TokenBucket(ratePerSec, ratePerSec * 2, now), used: now };
+      this.bus.buckets.set(userId, entry);
+    }
+    entry.used = now;
+    return entry.bucket.take(now);
   }
 
   async ping(): Promise<void> {}

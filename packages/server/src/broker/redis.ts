@@ -76,6 +76,19 @@ end
 local out = {n}
 for _, json in pairs(gone) do table.insert(out, json) end
 return out`,
+  // A token bucket in a hash: ARGV[3] rate per second, ARGV[4] burst. Uses Redis' clock, so
+  // every node agrees. Returns 1 when a token was taken.
+  takeToken: `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate, burst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(state[1]) or burst, tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local ok = 0
+if tokens >= 1 then tokens = tokens - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return ok`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -204,9 +217,13 @@ export class RedisBroker implements Broker {
   }
 
   private run(name: ScriptName, room: string, ...args: string[]): Promise<unknown> {
+    return this.runOn(name, presenceKey(room), ...args);
+  }
+
+  private runOn(name: ScriptName, key: string, ...args: string[]): Promise<unknown> {
     if (this.cmd.status !== 'ready') return Promise.reject(new BrokerUnavailableError());
     const fn = (this.cmd as unknown as Record<ScriptName, (...a: string[]) => Promise<unknown>>)[name];
-    return fn.call(this.cmd, presenceKey(room), this.opts.nodeId, nodeKey(''), ...args).catch(() => {
+    return fn.call(this.cmd, key, this.opts.nodeId, nodeKey(''), ...args).catch(() => {
       throw new BrokerUnavailableError();
     });
   }
@@ -250,6 +267,10 @@ export class RedisBroker implements Broker {
   async presenceCounts(rooms: string[]): Promise<Map<string, number>> {
     const counts = await Promise.all(rooms.map((r) => this.run('presenceCount', r) as Promise<number>));
     return new Map(rooms.map((r, i) => [r, counts[i] as number]));
+  }
+
+  async takeUserToken(userId: string, ratePerSec: number): Promise<boolean> {
+    return (await this.runOn('takeToken', `${PREFIX}rate:${userId}`, String(ratePerSec), String(ratePerSec * 2))) === 1;
   }
 
   /** Drops dead nodes' entries in a room; returns who went offline and the count left. */

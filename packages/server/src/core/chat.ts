@@ -205,7 +205,8 @@ export class ChatService {
    * Stores a message, then delivers it to the room and answers the sender. Returns at once:
    * the session's next request need not wait for the commit.
    */
-  post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): void {
+  async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): Promise<void> {
+    await this.takeUserToken(ctx.session.user.id);
     void this.track(
       this.publish(room, userRef(ctx.session.user), body, ctx.session.id).then(
         (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
@@ -218,6 +219,15 @@ export class ChatService {
    * Stores a message and, once committed, delivers it to the room's members here and on other
    * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
    */
+  /** The per-user message limit, shared by all the user's connections on every node. */
+  async takeUserToken(userId: string): Promise<void> {
+    if (this.config.userRate <= 0) return;
+    if (!(await this.broker.takeUserToken(userId, this.config.userRate))) {
+      this.stats.rateLimited++;
+      throw new ChatError('rate_limited', `too many messages from your account: the limit is ${this.config.userRate} a second over all your connections; slow down and retry`);
+    }
+  }
+
   async publish(room: RoomInfo, from: UserRef, body: PostBody, exceptSession?: string): Promise<AppendResult> {
     // Never acknowledge what other nodes could not be told about: the client retries instead.
     if (!this.broker.available) throw new ChatError('unavailable', 'the cluster broker is unavailable right now; retry in a moment');

@@ -18,6 +18,8 @@ export interface ChatConfig {
   dedupWindowMs: number;
   /** Whether guests may create private rooms. */
   guestsCreatePrivate: boolean;
+  /** Messages a second per user over all their connections and nodes (0 = no limit). */
+  userRate: number;
 }
 
 export const DEFAULT_CHAT_CONFIG: ChatConfig = {
@@ -30,4 +32,5 @@ export const DEFAULT_CHAT_CONFIG: ChatConfig = {
   maxMetaBytes: 2048,
   dedupWindowMs: 24 * 60 * 60 * 1000,
   guestsCreatePrivate: true,
+  userRate: 0,
 };

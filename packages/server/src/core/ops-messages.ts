@@ -13,7 +13,7 @@ export async function send(chat: ChatService, ctx: RequestContext, req: RequestO
   chat.checkText(req.text);
   chat.checkMeta(req.meta);
   const room = await chat.requireMember(ctx.session, req.room);
-  chat.post(ctx, room, bodyOf(req, { text: req.text }));
+  await chat.post(ctx, room, bodyOf(req, { text: req.text }));
 }
 
 export async function dm(chat: ChatService, ctx: RequestContext, req: RequestOf<'dm'>): Promise<void> {
@@ -31,7 +31,7 @@ export async function sendBinary(chat: ChatService, ctx: RequestContext, h: Bina
     return;
   }
   const room = await chat.requireMember(ctx.session, h.room);
-  chat.post(ctx, room, body);
+  await chat.post(ctx, room, body);
 }
 
 function bodyOf(req: { id?: string; meta?: Record<string, unknown> }, body: PostBody): PostBody {
@@ -56,7 +56,7 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
     }
     chat.cluster.control(userChannel(userId), { kind: 'attach', room: room.id, after });
   }
-  chat.post(ctx, room, body, { online: await chat.isOnline(peer.id) });
+  await chat.post(ctx, room, body, { online: await chat.isOnline(peer.id) });
 }
 
 /** A direct conversation is a private room of exactly the two users, with an id made from the pair. */
