@@ -1,15 +1,17 @@
 // Binary frames: 4-byte big-endian header length N, N bytes of UTF-8 JSON header, then the payload.
 // Uint8Array only (no Buffer) so the SDK can use this in browsers and mini programs.
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// Made on first use: a runtime without TextEncoder (some mini-program base libraries) can still
+// import this module for text-only chat.
+let encoder: TextEncoder | undefined;
+let decoder: TextDecoder | undefined;
 
 /** Largest JSON header accepted in a binary frame. */
 export const MAX_BINARY_HEADER = 16 * 1024;
 
 /** Builds a binary frame from a JSON header and a payload. */
 export function encodeBinaryFrame(header: object, payload: Uint8Array): Uint8Array {
-  const head = encoder.encode(JSON.stringify(header));
+  const head = (encoder ??= new TextEncoder()).encode(JSON.stringify(header));
   const out = new Uint8Array(4 + head.length + payload.length);
   new DataView(out.buffer).setUint32(0, head.length, false);
   out.set(head, 4);
@@ -32,7 +34,7 @@ export function decodeBinaryFrame(frame: Uint8Array): DecodedBinaryFrame {
   if (4 + n > frame.length) return { ok: false, reason: `binary frame header length ${n} runs past the end of the frame` };
   let header: unknown;
   try {
-    header = JSON.parse(decoder.decode(frame.subarray(4, 4 + n)));
+    header = JSON.parse((decoder ??= new TextDecoder('utf-8', { fatal: true })).decode(frame.subarray(4, 4 + n)));
   } catch {
     return { ok: false, reason: 'binary frame header is not valid UTF-8 JSON' };
   }

@@ -1,12 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROOM_ID_PATTERN } from './ids.js';
 
 // Schemas for every client request. They are the single source of truth for the request
 // types below and are compiled once by `validate.ts` (server side).
 
 const Ref = Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]);
 
-/** Room ids: letters, digits and `_ . : -`, 1–64 characters, starting with a letter or digit. */
-export const ROOM_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
 const RoomId = Type.String({ pattern: ROOM_ID_PATTERN });
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
 /** Client message ids, used for idempotent retries. */

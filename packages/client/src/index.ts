@@ -1,0 +1,29 @@
+// @roomcast/client: the roomcast SDK for browsers, Node and WeChat mini programs.
+export { RoomcastClient } from './client.js';
+export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, ErrorContext, JoinOptions, StateContext } from './types.js';
+export type { ClientOptions } from './options.js';
+export type { Listener } from './emitter.js';
+export { Room } from './room.js';
+export type {
+  BinaryOptions,
+  ClosedContext,
+  HistoryOptions,
+  HistoryPage,
+  MemberInfo,
+  PresenceContext,
+  RoomEvents,
+  SendOptions,
+  SendResult,
+  TypingContext,
+  UpdateContext,
+} from './types.js';
+export type { Message, MessageBinary } from './messages.js';
+export { RoomcastError } from './errors.js';
+export type { ClientErrorCode, RoomcastErrorCode } from './errors.js';
+export { backoffDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { webSocketFactory } from './socket.js';
+export type { Socket, SocketFactory, SocketHandlers, WebSocketConstructor, WebSocketLike } from './socket.js';
+export { wxSocket } from './wx.js';
+export type { WxConnectOptions, WxError, WxLike, WxSocketOptions, WxSocketTask } from './wx.js';
+export type { RoomInfo, RoomSummary, UserRef } from '@roomcast/protocol';
