@@ -3,8 +3,8 @@
 
 // Made on first use: a runtime without TextEncoder (some mini-program base libraries) can still
 // import this module for text-only chat.
-let encoder: TextEncoder | undefined;
-let decoder: TextDecoder | undefined;
+let encoder: InstanceType<typeof TextEncoder> | undefined;
+let decoder: InstanceType<typeof TextDecoder> | undefined;
 
 /** Largest JSON header accepted in a binary frame. */
 export const MAX_BINARY_HEADER = 16 * 1024;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REQUEST_SCHEMAS, ROOM_ID_PATTERN, type RequestOp } from '../src/schemas.js';
+import { ROOM_ID_PATTERN } from '../src/ids.js';
+import { REQUEST_SCHEMAS, type RequestOp } from '../src/schemas.js';
 import { REQUEST_OPS, refOf, validateBinaryHeader, validateRequest } from '../src/validate.js';
 
 /** A minimal valid request per op; typed so that a new op fails the type-check until it is added. */
