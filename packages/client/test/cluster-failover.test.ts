@@ -121,7 +121,7 @@ describe('cluster failover through the SDK', () => {
         const room = s.rooms[n % s.rooms.length] as Room;
         try {
           const r = await room.send(`${si}:${n}`);
-          s.acked.push({ room: room.info.id, seq: r.seq });
+          s.acked.push({ room: roomIds[n % roomIds.length] as string, seq: r.seq });
         } catch (err) {
           throw new Error(`a send failed instead of being retried: ${String(err)}`);
         }
