@@ -8,8 +8,8 @@ import type { Broker } from '../broker/broker.js';
 import type { ChatService } from '../core/chat.js';
 import type { Store } from '../store/store.js';
 import { registerFileRoutes } from './files.js';
-import { landingPage } from './landing.js';
 import { createMetrics } from './metrics.js';
+import { serveWebUi } from './web.js';
 
 export interface HttpDeps {
   chat: ChatService;
@@ -22,12 +22,14 @@ export interface HttpDeps {
   apiKey: string;
   /** PEM certificate and key: serve https (and so wss). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** The built web UI to serve at `/` (default packages/web/dist); without one, a landing page. */
+  webDir?: string | undefined;
 }
 
 /** Largest request head (request line + headers), for plain requests and WebSocket upgrades alike. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-/** The HTTP side of the port: health, readiness, stats, metrics, files, and the page at `/`. */
+/** The HTTP side of the port: health, readiness, stats, metrics, files, and the web UI at `/`. */
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's type the plain default one.
   const tls = deps.tls;
@@ -84,7 +86,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
 
   app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.metrics()));
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(landingPage()));
+  // What the web UI needs to know before it connects: how users sign in.
+  app.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
+
+  serveWebUi(app, deps.webDir);
 
   registerFileRoutes(app, deps.store, deps.auth);
   registerApiRoutes(app, deps.chat, deps.apiKey);

@@ -1,0 +1,296 @@
+import { ref } from 'vue';
+
+// Two languages, chosen from the browser and switchable; the choice is remembered.
+
+export type Locale = 'en' | 'zh-CN';
+
+const en = {
+  'app.tagline': 'Real-time rooms for your team, your stream, your customers.',
+  'login.title': 'Join the conversation',
+  'login.nickname': 'Nickname',
+  'login.nicknamePlaceholder': 'e.g. Alice',
+  'login.token': 'Access token',
+  'login.tokenPlaceholder': 'Paste the token your site gave you',
+  'login.guest': 'Guest',
+  'login.withToken': 'Token',
+  'login.enter': 'Enter',
+  'login.entering': 'Connecting…',
+  'login.tokenRequired': 'This server requires a token to sign in.',
+  'login.failed': 'Could not sign in: {message}',
+  'login.back': 'Welcome back, {name}',
+  'login.notYou': 'Not you? Start over',
+  'nav.rooms': 'Rooms',
+  'nav.myRooms': 'My rooms',
+  'nav.publicRooms': 'Public rooms',
+  'nav.direct': 'Direct messages',
+  'nav.noRooms': 'No rooms yet. Create one or join with an id.',
+  'nav.noPublic': 'No public rooms right now.',
+  'nav.admin': 'Admin',
+  'nav.signOut': 'Sign out',
+  'nav.language': 'Language',
+  'nav.back': 'Back to rooms',
+  'nav.online': '{n} online',
+  'nav.unread': '{n} unread',
+  'rooms.create': 'New room',
+  'rooms.join': 'Join',
+  'rooms.joinPlaceholder': 'Room id or link',
+  'rooms.joinLabel': 'Join a room by id or link',
+  'create.title': 'Create a room',
+  'create.name': 'Room name',
+  'create.namePlaceholder': 'e.g. Product launch',
+  'create.capacity': 'Capacity',
+  'create.capacityHint': 'Most members; empty for no limit',
+  'create.public': 'Public — listed for everyone',
+  'create.private': 'Private — not listed; only members and invited users can join',
+  'create.ephemeral': 'Ephemeral — no history, deleted when everyone leaves',
+  'create.submit': 'Create room',
+  'create.cancel': 'Cancel',
+  'create.done': 'Room created',
+  'create.share': 'Share this link to invite people:',
+  'create.copy': 'Copy link',
+  'create.copied': 'Copied!',
+  'create.open': 'Open the room',
+  'chat.placeholder': 'Message {room}',
+  'chat.send': 'Send',
+  'chat.attach': 'Attach an image',
+  'chat.messageInput': 'Message',
+  'chat.newMessages': 'New messages',
+  'chat.today': 'Today',
+  'chat.yesterday': 'Yesterday',
+  'chat.you': 'You',
+  'chat.pending': 'Sending…',
+  'chat.pendingOffline': 'Waiting for connection',
+  'chat.failed': 'Not sent',
+  'chat.retry': 'Retry',
+  'chat.discard': 'Discard',
+  'chat.loadingOlder': 'Loading earlier messages…',
+  'chat.beginning': 'This is the beginning of the conversation.',
+  'chat.ephemeralNote': 'Ephemeral room: messages are not stored.',
+  'chat.empty': 'No messages yet. Say hello!',
+  'chat.joined': '{name} joined',
+  'chat.left': '{name} left',
+  'chat.typing1': '{a} is typing…',
+  'chat.typing2': '{a} and {b} are typing…',
+  'chat.typingMany': 'Several people are typing…',
+  'chat.leave': 'Leave room',
+  'chat.copyLink': 'Copy link',
+  'chat.members': 'Members',
+  'chat.showMembers': 'Show members',
+  'chat.dropHere': 'Drop an image to send it',
+  'chat.image': 'Image',
+  'chat.jumpLatest': 'Jump to latest',
+  'chat.pickRoom': 'Pick a room on the left, or create one to start chatting.',
+  'chat.directWith': 'Direct conversation with {name}',
+  'chat.private': 'Private',
+  'chat.public': 'Public',
+  'chat.ephemeral': 'Ephemeral',
+  'chat.capacity': 'up to {n}',
+  'members.online': 'Online — {n}',
+  'members.message': 'Message {name}',
+  'members.you': '(you)',
+  'conn.connected': 'Connected',
+  'conn.connecting': 'Connecting…',
+  'conn.reconnectingIn': 'Reconnecting in {n}s',
+  'conn.reconnecting': 'Reconnecting…',
+  'conn.offline': 'Offline',
+  'conn.pending': '{n} waiting to send',
+  'err.room_full': 'This room is full.',
+  'err.room_not_found': 'That room does not exist (or was deleted).',
+  'err.rate_limited': 'You are sending too fast; slow down a little.',
+  'err.too_large': 'That is too large to send.',
+  'err.forbidden': 'You are not allowed to do that.',
+  'err.not_member': 'You are not a member of that room.',
+  'err.unauthorized': 'Sign-in was refused.',
+  'err.user_not_found': 'That user does not exist.',
+  'err.room_exists': 'A room with that id already exists.',
+  'err.outbox_full': 'Too many messages are waiting to be sent.',
+  'err.timeout': 'The server did not answer in time.',
+  'err.generic': 'Something went wrong.',
+  'err.dismiss': 'Dismiss',
+  'err.imageOnly': 'Only images can be sent here.',
+  'err.kicked': 'You were removed from {room}.',
+  'err.deleted': 'Room {room} was deleted.',
+  'admin.title': 'Server dashboard',
+  'admin.connections': 'Connections',
+  'admin.onlineUsers': 'Online users',
+  'admin.rooms': 'Active rooms',
+  'admin.roomsStored': 'Stored rooms',
+  'admin.rate': 'Messages / s',
+  'admin.messagesIn': 'Messages in',
+  'admin.messagesOut': 'Messages out',
+  'admin.uptime': 'Uptime',
+  'admin.errors': 'Errors',
+  'admin.forbidden': 'The dashboard is for admins (or for whoever runs the server, on localhost).',
+  'admin.chart': 'Messages per second, last 60 s',
+  'admin.back': 'Back to chat',
+  'admin.unreachable': 'Could not reach /api/stats.',
+};
+
+export type Key = keyof typeof en;
+
+const zh: Record<Key, string> = {
+  'app.tagline': '为团队、直播和客户服务打造的实时聊天室。',
+  'login.title': '加入聊天',
+  'login.nickname': '昵称',
+  'login.nicknamePlaceholder': '例如：小明',
+  'login.token': '访问令牌',
+  'login.tokenPlaceholder': '粘贴网站提供的令牌',
+  'login.guest': '游客',
+  'login.withToken': '令牌',
+  'login.enter': '进入',
+  'login.entering': '正在连接…',
+  'login.tokenRequired': '此服务器需要令牌才能登录。',
+  'login.failed': '无法登录：{message}',
+  'login.back': '欢迎回来，{name}',
+  'login.notYou': '不是你？重新开始',
+  'nav.rooms': '聊天室',
+  'nav.myRooms': '我的聊天室',
+  'nav.publicRooms': '公开聊天室',
+  'nav.direct': '私信',
+  'nav.noRooms': '还没有聊天室。新建一个，或输入 ID 加入。',
+  'nav.noPublic': '目前没有公开聊天室。',
+  'nav.admin': '管理',
+  'nav.signOut': '退出',
+  'nav.language': '语言',
+  'nav.back': '返回聊天室列表',
+  'nav.online': '{n} 人在线',
+  'nav.unread': '{n} 条未读',
+  'rooms.create': '新建聊天室',
+  'rooms.join': '加入',
+  'rooms.joinPlaceholder': '聊天室 ID 或链接',
+  'rooms.joinLabel': '通过 ID 或链接加入聊天室',
+  'create.title': '新建聊天室',
+  'create.name': '名称',
+  'create.namePlaceholder': '例如：产品发布',
+  'create.capacity': '人数上限',
+  'create.capacityHint': '最多成员数；留空表示不限',
+  'create.public': '公开 — 所有人可见',
+  'create.private': '私密 — 不公开列出；仅成员和受邀用户可加入',
+  'create.ephemeral': '临时 — 不保存记录，所有人离开后删除',
+  'create.submit': '创建',
+  'create.cancel': '取消',
+  'create.done': '聊天室已创建',
+  'create.share': '分享此链接邀请他人：',
+  'create.copy': '复制链接',
+  'create.copied': '已复制！',
+  'create.open': '进入聊天室',
+  'chat.placeholder': '发送消息到 {room}',
+  'chat.send': '发送',
+  'chat.attach': '发送图片',
+  'chat.messageInput': '消息',
+  'chat.newMessages': '新消息',
+  'chat.today': '今天',
+  'chat.yesterday': '昨天',
+  'chat.you': '我',
+  'chat.pending': '发送中…',
+  'chat.pendingOffline': '等待连接',
+  'chat.failed': '未发送',
+  'chat.retry': '重试',
+  'chat.discard': '删除',
+  'chat.loadingOlder': '正在加载更早的消息…',
+  'chat.beginning': '这是对话的开始。',
+  'chat.ephemeralNote': '临时聊天室：消息不会被保存。',
+  'chat.empty': '还没有消息，打个招呼吧！',
+  'chat.joined': '{name} 加入了',
+  'chat.left': '{name} 离开了',
+  'chat.typing1': '{a} 正在输入…',
+  'chat.typing2': '{a} 和 {b} 正在输入…',
+  'chat.typingMany': '多人正在输入…',
+  'chat.leave': '退出聊天室',
+  'chat.copyLink': '复制链接',
+  'chat.members': '成员',
+  'chat.showMembers': '显示成员',
+  'chat.dropHere': '拖放图片即可发送',
+  'chat.image': '图片',
+  'chat.jumpLatest': '跳到最新',
+  'chat.pickRoom': '在左侧选择一个聊天室，或新建一个开始聊天。',
+  'chat.directWith': '与 {name} 的私信',
+  'chat.private': '私密',
+  'chat.public': '公开',
+  'chat.ephemeral': '临时',
+  'chat.capacity': '上限 {n} 人',
+  'members.online': '在线 — {n}',
+  'members.message': '私信 {name}',
+  'members.you': '（我）',
+  'conn.connected': '已连接',
+  'conn.connecting': '正在连接…',
+  'conn.reconnectingIn': '{n} 秒后重连',
+  'conn.reconnecting': '正在重连…',
+  'conn.offline': '离线',
+  'conn.pending': '{n} 条待发送',
+  'err.room_full': '聊天室已满。',
+  'err.room_not_found': '聊天室不存在（或已被删除）。',
+  'err.rate_limited': '发送太快了，请稍慢一点。',
+  'err.too_large': '内容太大，无法发送。',
+  'err.forbidden': '你没有权限这样做。',
+  'err.not_member': '你不是该聊天室的成员。',
+  'err.unauthorized': '登录被拒绝。',
+  'err.user_not_found': '该用户不存在。',
+  'err.room_exists': '已存在相同 ID 的聊天室。',
+  'err.outbox_full': '待发送的消息太多。',
+  'err.timeout': '服务器未及时响应。',
+  'err.generic': '出错了。',
+  'err.dismiss': '关闭',
+  'err.imageOnly': '这里只能发送图片。',
+  'err.kicked': '你已被移出 {room}。',
+  'err.deleted': '聊天室 {room} 已被删除。',
+  'admin.title': '服务器面板',
+  'admin.connections': '连接数',
+  'admin.onlineUsers': '在线用户',
+  'admin.rooms': '活跃聊天室',
+  'admin.roomsStored': '已保存聊天室',
+  'admin.rate': '消息 / 秒',
+  'admin.messagesIn': '收到消息',
+  'admin.messagesOut': '发出消息',
+  'admin.uptime': '运行时间',
+  'admin.errors': '错误',
+  'admin.forbidden': '面板仅供管理员（或在本机运行服务器的人）使用。',
+  'admin.chart': '每秒消息数（最近 60 秒）',
+  'admin.back': '返回聊天',
+  'admin.unreachable': '无法访问 /api/stats。',
+};
+
+const dictionaries: Record<Locale, Record<Key, string>> = { en, 'zh-CN': zh };
+
+const STORAGE_KEY = 'roomcast.locale';
+
+/** The remembered choice, else the browser's first language we have. */
+export function pickLocale(saved: string | null, languages: readonly string[]): Locale {
+  if (saved === 'en' || saved === 'zh-CN') return saved;
+  for (const l of languages) {
+    const lower = l.toLowerCase();
+    if (lower.startsWith('zh')) return 'zh-CN';
+    if (lower.startsWith('en')) return 'en';
+  }
+  return 'en';
+}
+
+function initial(): Locale {
+  try {
+    return pickLocale(localStorage.getItem(STORAGE_KEY), navigator.languages ?? [navigator.language]);
+  } catch {
+    return 'en';
+  }
+}
+
+export const locale = ref<Locale>(initial());
+
+export function setLocale(l: Locale): void {
+  locale.value = l;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+  document.documentElement.lang = l;
+}
+
+/** A message in the current language, with `{name}` placeholders filled in. */
+export function t(key: Key, params: Record<string, string | number> = {}): string {
+  const text = dictionaries[locale.value][key] ?? en[key];
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+}
+
+export function translate(l: Locale, key: Key): string {
+  return dictionaries[l][key];
+}

@@ -1,0 +1,7 @@
+import { createApp } from 'vue';
+import App from './App.vue';
+import { locale } from './lib/i18n.js';
+import './style.css';
+
+document.documentElement.lang = locale.value;
+createApp(App).mount('#app');
