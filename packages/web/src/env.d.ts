@@ -8,3 +8,6 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>;
   export default component;
 }
+
+// Stylesheets imported for their side effect (Vite bundles them).
+declare module '*.css';
