@@ -1,0 +1,328 @@
+// Turning results into tables, ratios, the issue's targets, and an SVG chart.
+import { SCENARIO_INFO } from './scenarios.mjs';
+import { SERVERS } from './servers.mjs';
+
+/** @typedef {Record<string, Record<string, any>>} Results  scenario → server → result */
+
+const ROOMCASTS = ['roomcast', 'roomcast-eph'];
+
+const fmt = {
+  int: (/** @type {any} */ v) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—'),
+  num: (/** @type {any} */ v, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—'),
+  ms: (/** @type {any} */ v) => (typeof v !== 'number' ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)),
+  pct: (/** @type {any} */ v) => (typeof v === 'number' ? `${v.toFixed(0)}%` : '—'),
+  kb: (/** @type {any} */ v) => (typeof v === 'number' ? (v / 1000).toFixed(1) : '—'),
+  x: (/** @type {any} */ v) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}×` : '—'),
+};
+
+/**
+ * Per scenario: the columns of its table, and the headline metric (for ratios and the chart).
+ * @type {Record<string, { cols: Array<[string, (r: any) => string]>, metric: { name: string, get: (r: any) => number | null | undefined, higherIsBetter: boolean, unit: string } }>}
+ */
+const TABLES = {
+  A: {
+    cols: [
+      ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
+      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
+      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
+      ['max ms', (r) => fmt.ms(r.latency?.max)],
+      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
+      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
+      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
+      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+      ['setup s', (r) => fmt.num(r.setupS, 1)],
+    ],
+    metric: { name: 'deliveries/s', get: (r) => r.deliveriesPerS, higherIsBetter: true, unit: '/s' },
+  },
+  B: {
+    cols: [
+      ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
+      ['offered', (r) => fmt.int(r.offeredPerS)],
+      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
+      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
+      ['max ms', (r) => fmt.ms(r.latency?.max)],
+      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
+      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
+      ['delivered', (r) => (typeof r.deliveredShare === 'number' ? `${(100 * r.deliveredShare).toFixed(1)}%` : '—')],
+      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
+      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+    ],
+    metric: { name: 'server CPU µs per delivery', get: (r) => r.usPerDelivery, higherIsBetter: false, unit: 'µs' },
+  },
+  C: {
+    cols: [
+      ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
+      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
+      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
+      ['max ms', (r) => fmt.ms(r.latency?.max)],
+      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
+      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
+      ['delivered', (r) => (typeof r.deliveredShare === 'number' ? `${(100 * r.deliveredShare).toFixed(1)}%` : '—')],
+      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
+      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+    ],
+    metric: { name: 'p99 latency', get: (r) => r.latency?.p99, higherIsBetter: false, unit: 'ms' },
+  },
+  D: {
+    cols: [
+      ['connections', (r) => fmt.int(r.connected)],
+      ['failed', (r) => fmt.int(r.failedConns)],
+      ['RSS before MB', (r) => fmt.num(r.rssBeforeMB, 1)],
+      ['RSS after MB', (r) => fmt.num(r.rssAfterMB, 1)],
+      ['kB/connection', (r) => fmt.kb(r.bytesPerConn)],
+      ['setup s', (r) => fmt.num(r.setupS, 1)],
+      ['joins/s', (r) => fmt.int(r.connectPerS)],
+      ['server CPU ms/join', (r) => fmt.num(r.setupCpuMsPerConn, 2)],
+    ],
+    metric: { name: 'kB per idle joined connection', get: (r) => (typeof r.bytesPerConn === 'number' ? r.bytesPerConn / 1000 : null), higherIsBetter: false, unit: 'kB' },
+  },
+  E: {
+    cols: [
+      ['catch-up s', (r) => fmt.num(r.catchUpS, 3)],
+      ['messages', (r) => fmt.int(r.received)],
+      ['msgs/s', (r) => fmt.int(r.deliveriesPerS)],
+      ['complete', (r) => (r.complete ? 'yes' : 'NO')],
+      ['publish msgs/s', (r) => fmt.int(r.publishPerS)],
+    ],
+    metric: { name: 'seconds to receive 10,000 missed messages', get: (r) => r.catchUpS, higherIsBetter: false, unit: 's' },
+  },
+  F: {
+    cols: [
+      ['sustainable deliveries/s', (r) => (r.limitedBy === 'generator' || r.limitedBy === 'not reached' ? '≥ ' : '') + fmt.int(r.sustainablePerS)],
+      ['p99 ms there', (r) => fmt.ms(r.latency?.p99)],
+      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
+      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
+      ['first failing', (r) => fmt.int(r.firstFailPerS)],
+      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
+      ['trials', (r) => String(r.trials?.length ?? '—')],
+    ],
+    metric: { name: 'sustainable deliveries/s (p99 < 50 ms)', get: (r) => r.sustainablePerS, higherIsBetter: true, unit: '/s' },
+  },
+};
+TABLES.D19 = TABLES.D;
+
+const ok = (/** @type {any} */ r) => r && !r.failed && !r.na;
+
+/** Ratio roomcast-variant / baseline of a scenario's headline metric. */
+function ratio(/** @type {Results} */ results, /** @type {string} */ sc, /** @type {string} */ a, /** @type {string} */ b) {
+  const t = TABLES[sc];
+  const ra = results[sc]?.[a];
+  const rb = results[sc]?.[b];
+  if (!t || !ok(ra) || !ok(rb)) return null;
+  const va = t.metric.get(ra);
+  const vb = t.metric.get(rb);
+  if (typeof va !== 'number' || typeof vb !== 'number' || vb === 0) return null;
+  return va / vb;
+}
+
+export function ratios(/** @type {Results} */ results) {
+  /** @type {Record<string, Record<string, number | null>>} */
+  const out = {};
+  for (const sc of Object.keys(results)) {
+    if (!TABLES[sc]) continue;
+    out[sc] = {};
+    for (const rc of ROOMCASTS) {
+      for (const base of ['socketio', 'minimal', 'tutorial']) {
+        const v = ratio(results, sc, rc, base);
+        if (v !== null) out[sc][`${rc}/${base}`] = Math.round(v * 1000) / 1000;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The issue's targets, for roomcast with persistence on, each met/missed with by how much.
+ * @returns {Array<{ id: string, target: string, measured: string, met: boolean | null }>}
+ */
+export function targets(/** @type {Results} */ results) {
+  const rc = (/** @type {string} */ sc) => results[sc]?.roomcast;
+  const base = (/** @type {string} */ sc, /** @type {string} */ b) => results[sc]?.[b];
+  /** @type {Array<{ id: string, target: string, measured: string, met: boolean | null }>} */
+  const out = [];
+  const add = (/** @type {string} */ id, /** @type {string} */ target, /** @type {number | null} */ value, /** @type {number} */ limit, /** @type {'>=' | '<='} */ dir, /** @type {(v: number) => string} */ show) => {
+    if (value === null || !Number.isFinite(value)) {
+      out.push({ id, target, measured: 'not measured', met: null });
+      return;
+    }
+    const met = dir === '>=' ? value >= limit : value <= limit;
+    const by = dir === '>=' ? limit / value : value / limit;
+    out.push({ id, target, measured: `${show(value)}${met ? '' : ` — missed by ${by.toFixed(2)}×`}`, met });
+  };
+  const num = (/** @type {any} */ v) => (typeof v === 'number' ? v : null);
+  const div = (/** @type {any} */ a, /** @type {any} */ b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null);
+  const a = ok(rc('A')) && ok(base('A', 'socketio')) ? div(rc('A').deliveriesPerS, base('A', 'socketio').deliveriesPerS) : null;
+  add('A', 'fan-out deliveries/s ≥ 5× Socket.IO', a, 5, '>=', (v) => `${v.toFixed(2)}× Socket.IO`);
+  const b1 = ok(rc('B')) && ok(base('B', 'socketio')) ? div(rc('B').usPerDelivery, base('B', 'socketio').usPerDelivery) : null;
+  add('B', 'many rooms: CPU/delivery ≤ 0.7× Socket.IO', b1, 0.7, '<=', (v) => `${v.toFixed(2)}× Socket.IO (${fmt.num(rc('B').usPerDelivery, 1)} vs ${fmt.num(base('B', 'socketio').usPerDelivery, 1)} µs)`);
+  add('B', 'many rooms: p99 ≤ 10 ms', ok(rc('B')) ? num(rc('B').latency?.p99) : null, 10, '<=', (v) => `${fmt.ms(v)} ms`);
+  const c = ok(rc('C')) && ok(base('C', 'minimal')) ? div(rc('C').latency?.p99, base('C', 'minimal').latency?.p99) : null;
+  add('C', 'latency: p99 ≤ 1.2× minimal', c, 1.2, '<=', (v) => `${v.toFixed(2)}× minimal (${fmt.ms(rc('C').latency?.p99)} vs ${fmt.ms(base('C', 'minimal').latency?.p99)} ms)`);
+  add('D', 'memory: ≤ 10 kB per idle joined connection', ok(rc('D')) ? num(rc('D').bytesPerConn) : null, 10000, '<=', (v) => `${(v / 1000).toFixed(1)} kB (at ${fmt.int(rc('D').connected)} connections)`);
+  const d19 = rc('D19');
+  if (ok(d19)) {
+    const all = d19.connected >= d19.requested;
+    out.push({ id: 'D', target: `${fmt.int(d19.requested)} connections in one process`, measured: `${fmt.int(d19.connected)} connected, ${fmt.int(d19.failedConns)} failed, ${fmt.int(d19.stillOpen)} still open after ${d19.setupS} s`, met: all && d19.failedConns === 0 && d19.stillOpen === d19.connected });
+  } else out.push({ id: 'D', target: '19,000 connections in one process', measured: 'not measured (full mode only)', met: null });
+  add('E', 'catch-up: 10,000 missed messages in < 1 s', ok(rc('E')) && rc('E').complete && rc('E').received >= 10000 ? num(rc('E').catchUpS) : null, 1, '<=', (v) => `${v.toFixed(3)} s`);
+  const f = ok(rc('F')) && ok(base('F', 'socketio')) ? div(rc('F').sustainablePerS, base('F', 'socketio').sustainablePerS) : null;
+  add('F', 'capacity ≥ 2× Socket.IO', f, 2, '>=', (v) => `${v.toFixed(2)}× Socket.IO (${fmt.int(rc('F').sustainablePerS)} vs ${fmt.int(base('F', 'socketio').sustainablePerS)}/s)`);
+  return out;
+}
+
+/** Markdown-ish table (pipes), readable in a terminal and pasteable into docs. */
+function table(/** @type {string[]} */ head, /** @type {string[][]} */ rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // Columns of numbers are right-aligned, columns of words left-aligned.
+  const numeric = head.map((_, i) => i > 0 && rows.some((r) => /^(≥ )?[-\d]/.test(r[i])) && rows.every((r) => /^((≥ )?[-\d.,/]+( ?[%×a-zµ/]*)?|—|)$/.test(r[i])));
+  const line = (/** @type {string[]} */ cells) => `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (numeric[i] ? '-' : ':') + '-'.repeat(w) + (numeric[i] ? ':' : '-')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** All tables, ratio lines and targets as text. */
+export function formatReport(/** @type {{ results: Results, servers: string[], params?: Record<string, any>, machine?: any, mode?: string }} */ run) {
+  const { results, servers } = run;
+  const out = [];
+  const rs = ratios(results);
+  for (const sc of Object.keys(SCENARIO_INFO)) {
+    const t = TABLES[sc];
+    const byServer = results[sc];
+    if (!t || !byServer) continue;
+    out.push(`### ${SCENARIO_INFO[sc].title(run.params?.[sc] ?? {})}`, '');
+    const rows = [];
+    for (const s of servers) {
+      const r = byServer[s];
+      if (!r) continue;
+      const label = SERVERS[s]?.label ?? s;
+      if (r.na) rows.push([label, ...t.cols.map((_, i) => (i === 0 ? `n/a: ${r.na}` : ''))]);
+      else if (r.failed) rows.push([label, ...t.cols.map((_, i) => (i === 0 ? `FAILED: ${String(r.failed).slice(0, 60)}` : ''))]);
+      else rows.push([label, ...t.cols.map(([, f]) => f(r))]);
+    }
+    out.push(table(['server', ...t.cols.map(([h]) => h)], rows), '');
+    const rr = rs[sc] ?? {};
+    const parts = Object.entries(rr)
+      .filter(([k]) => !k.endsWith('/tutorial'))
+      .map(([k, v]) => `${k.replace('socketio', 'Socket.IO')} ${fmt.x(v)}`);
+    if (parts.length > 0) out.push(`ratios (${t.metric.name}, ${t.metric.higherIsBetter ? 'higher' : 'lower'} is better): ${parts.join(' · ')}`, '');
+    const notes = [];
+    for (const s of servers) {
+      const r = byServer[s];
+      if (!ok(r)) continue;
+      if ((r.genCpuPct ?? 0) > 90 && (r.serverCpuPct ?? 0) < 90) {
+        notes.push(`${SERVERS[s]?.label ?? s}: generator CPU ${fmt.pct(r.genCpuPct)} with the server at ${fmt.pct(r.serverCpuPct)} — the generator limited this run`);
+      }
+      if (Array.isArray(r.otherCpuPct) && Math.max(...r.otherCpuPct.map((v) => v ?? 0)) > 15) {
+        notes.push(`${SERVERS[s]?.label ?? s}: other processes used ${r.otherCpuPct.map((v) => fmt.pct(v)).join(' / ')} of cores 0 / 1 during the window${r.attempts > 1 ? ` (still, after ${r.attempts} attempts)` : ''}: disturbed`);
+      }
+      if (sc === 'F' && r.limitedBy === 'generator') notes.push(`${SERVERS[s]?.label ?? s}: the first failing trial had the generator saturated, not the server: its capacity is higher`);
+      if (r.errors > 0) notes.push(`${SERVERS[s]?.label ?? s}: ${r.errors} errors (${(r.errorSamples ?? []).join('; ').slice(0, 200)})`);
+    }
+    if (notes.length > 0) out.push(...notes.map((n) => `note: ${n}`), '');
+  }
+  const ts = targets(results);
+  if (results.A || results.B || results.C || results.D || results.E || results.F) {
+    out.push('### Targets (roomcast, persistence on)', '');
+    out.push(table(['', 'target', 'measured', 'met'], ts.map((t) => [t.id, t.target, t.measured, t.met === null ? '—' : t.met ? 'yes' : 'NO'])), '');
+  }
+  return out.join('\n');
+}
+
+// ---- chart ------------------------------------------------------------------------------------
+
+const COLORS = { roomcast: '#1f6feb', 'roomcast-eph': '#6ea8fe', socketio: '#d1495b', tutorial: '#edae49', minimal: '#2e933c' };
+
+const esc = (/** @type {string} */ s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function compact(/** @type {number} */ v) {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+/** The issue's target for roomcast on a scenario's headline metric, as a value on that axis. */
+function targetValue(/** @type {Results} */ results, /** @type {string} */ sc) {
+  const t = TABLES[sc];
+  const of = (/** @type {string} */ s) => {
+    const r = results[sc]?.[s];
+    const v = ok(r) ? t.metric.get(r) : null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  const times = (/** @type {number | null} */ v, /** @type {number} */ k) => (v === null ? null : v * k);
+  switch (sc) {
+    case 'A':
+      return times(of('socketio'), 5);
+    case 'B':
+      return times(of('socketio'), 0.7);
+    case 'C':
+      return times(of('minimal'), 1.2);
+    case 'D':
+      return 10;
+    case 'E':
+      return 1;
+    case 'F':
+      return times(of('socketio'), 2);
+    default:
+      return null;
+  }
+}
+
+/** One panel per scenario, one bar per server, on the scenario's headline metric. */
+export function chartSvg(/** @type {{ results: Results, servers: string[], machine?: any, mode?: string }} */ run) {
+  const { results, servers } = run;
+  const scenarios = ['A', 'B', 'C', 'D', 'E', 'F'].filter((sc) => results[sc]);
+  const panelW = 460;
+  const barH = 18;
+  const gap = 6;
+  const labelW = 170;
+  const panelH = 44 + servers.length * (barH + gap);
+  const cols = 2;
+  const rows = Math.ceil(scenarios.length / cols);
+  const width = cols * panelW + 40;
+  const height = 70 + rows * (panelH + 20);
+  const parts = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`);
+  parts.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
+  const m = run.machine;
+  parts.push(`<text x="20" y="28" font-size="16" font-weight="600">roomcast benchmark${run.mode ? ` (${esc(run.mode)} mode)` : ''}</text>`);
+  if (m) parts.push(`<text x="20" y="48" fill="#555">${esc(`${m.cpuModel ?? ''} · ${m.nproc} cores · node ${m.node} · ${m.date ?? ''}`)}</text>`);
+  scenarios.forEach((sc, k) => {
+    const t = TABLES[sc];
+    const x0 = 20 + (k % cols) * panelW;
+    const y0 = 70 + Math.floor(k / cols) * (panelH + 20);
+    parts.push(`<text x="${x0}" y="${y0 + 14}" font-weight="600">${esc(`${sc} · ${t.metric.name}`)}</text>`);
+    parts.push(`<text x="${x0}" y="${y0 + 30}" fill="#777" font-size="11">${t.metric.higherIsBetter ? 'higher is better' : 'lower is better'}; dashed: roomcast's target</text>`);
+    const values = servers.map((s) => {
+      const r = results[sc]?.[s];
+      const v = ok(r) ? t.metric.get(r) : null;
+      return typeof v === 'number' && Number.isFinite(v) ? v : null;
+    });
+    const target = targetValue(results, sc);
+    const max = Math.max(...values.map((v) => v ?? 0), target ?? 0, 1e-9);
+    const barMax = panelW - labelW - 70;
+    if (target !== null) {
+      const tx = (x0 + labelW + (target / max) * barMax).toFixed(1);
+      const yTop = y0 + 36;
+      const yBottom = y0 + 40 + servers.length * (barH + gap) - gap + 4;
+      parts.push(`<line x1="${tx}" y1="${yTop}" x2="${tx}" y2="${yBottom}" stroke="#1f6feb" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+      parts.push(`<text x="${tx}" y="${yBottom + 11}" text-anchor="middle" fill="#1f6feb" font-size="11">${esc(`target ${compact(target)}${t.metric.unit === '/s' ? '' : ` ${t.metric.unit}`}`)}</text>`);
+    }
+    servers.forEach((s, i) => {
+      const y = y0 + 40 + i * (barH + gap);
+      const v = values[i];
+      const r = results[sc]?.[s];
+      parts.push(`<text x="${x0 + labelW - 8}" y="${y + 13}" text-anchor="end">${esc(SERVERS[s]?.label ?? s)}</text>`);
+      if (v === null) {
+        parts.push(`<text x="${x0 + labelW}" y="${y + 13}" fill="#999">${esc(r?.na ? 'n/a' : r?.failed ? 'failed' : '—')}</text>`);
+        return;
+      }
+      const w = Math.max(1, (v / max) * barMax);
+      parts.push(`<rect x="${x0 + labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" rx="2" fill="${COLORS[/** @type {keyof typeof COLORS} */ (s)] ?? '#888'}"/>`);
+      parts.push(`<text x="${(x0 + labelW + w + 5).toFixed(1)}" y="${y + 13}">${esc(compact(v))}${t.metric.unit === '/s' ? '' : ` ${esc(t.metric.unit)}`}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+// Keeps `npm run bench` working: every scenario runs for a moment with tiny counts against
+// roomcast (SQLite) and the minimal ws baseline. Only structure is checked (numbers present,
+// messages delivered, no errors), never speed: timings belong to the benchmark, not the tests.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVERS = ['roomcast', 'minimal'] as const;
+
+interface Latency {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+interface ScenarioResult {
+  failed?: string;
+  na?: string;
+  errors?: number;
+  errorSamples?: string[];
+  closedUnexpectedly?: number;
+  deliveries?: number;
+  deliveriesPerS?: number;
+  usPerDelivery?: number | null;
+  serverCpuPct?: number;
+  genCpuPct?: number;
+  latency?: Latency | null;
+  deliveredShare?: number | null;
+  requested?: number;
+  connected?: number;
+  failedConns?: number;
+  bytesPerConn?: number | null;
+  rssAfterMB?: number;
+  catchUpS?: number;
+  received?: number;
+  complete?: boolean;
+  sustainablePerS?: number;
+  trials?: Array<{ offeredPerS: number; deliveries: number; latency: Latency }>;
+}
+
+interface BenchRun {
+  mode: string;
+  machine: { nproc: number; node: string; cpuModel: string };
+  params: Record<string, Record<string, number>>;
+  results: Record<string, Record<string, ScenarioResult>>;
+  ratios: Record<string, Record<string, number>>;
+  targets: Array<{ id: string; target: string; measured: string; met: boolean | null }>;
+}
+
+function expectClean(r: ScenarioResult | undefined, what: string): ScenarioResult {
+  expect(r, what).toBeDefined();
+  const res = r as ScenarioResult;
+  expect(res.failed, `${what} failed`).toBeUndefined();
+  expect(res.errors ?? 0, `${what}: ${(res.errorSamples ?? []).join('; ')}`).toBe(0);
+  expect(res.closedUnexpectedly ?? 0, `${what}: connections closed`).toBe(0);
+  return res;
+}
+
+describe('npm run bench (smoke)', () => {
+  it('runs every scenario briefly against roomcast and a baseline', { timeout: 120_000 }, async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bench/run.mjs', '--smoke', '--json', '--servers', SERVERS.join(',')],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 110_000 },
+    );
+    const run = JSON.parse(stdout) as BenchRun;
+    expect(run.mode).toBe('smoke');
+    expect(run.machine.nproc).toBeGreaterThan(0);
+
+    for (const server of SERVERS) {
+      for (const sc of ['A', 'B', 'C'] as const) {
+        const r = expectClean(run.results[sc]?.[server], `${sc} on ${server}`);
+        expect(r.deliveries).toBeGreaterThan(0);
+        expect(typeof r.deliveriesPerS).toBe('number');
+        expect(typeof r.serverCpuPct).toBe('number');
+        expect(typeof r.genCpuPct).toBe('number');
+        expect(r.latency?.count).toBeGreaterThan(0);
+        expect(typeof r.latency?.p99).toBe('number');
+      }
+      for (const sc of ['B', 'C'] as const) expect(run.results[sc]?.[server]?.deliveredShare).toBeGreaterThan(0);
+
+      const d = expectClean(run.results.D?.[server], `D on ${server}`);
+      expect(d.connected).toBe(d.requested);
+      expect(d.failedConns).toBe(0);
+      expect(typeof d.bytesPerConn).toBe('number');
+      expect(d.rssAfterMB).toBeGreaterThan(0);
+
+      const f = expectClean(run.results.F?.[server], `F on ${server}`);
+      expect(f.trials?.length).toBeGreaterThan(0);
+      for (const t of f.trials ?? []) expect(t.deliveries).toBeGreaterThan(0);
+      expect(typeof f.sustainablePerS).toBe('number');
+    }
+
+    // Catch-up: roomcast replays from its store; the minimal server has no history.
+    const e = expectClean(run.results.E?.roomcast, 'E on roomcast');
+    expect(e.complete).toBe(true);
+    expect(e.received).toBe(run.params.E?.missed);
+    expect(typeof e.catchUpS).toBe('number');
+    expect(run.results.E?.minimal?.na).toBeTruthy();
+
+    expect(typeof run.ratios.A?.['roomcast/minimal']).toBe('number');
+    expect(run.targets.map((t) => t.id)).toEqual(expect.arrayContaining(['A', 'B', 'C', 'D', 'E', 'F']));
+  });
+});
