@@ -98,13 +98,25 @@ export async function startServer(name, o) {
   const [cmd, args] = nodeCommand([...(o.nodeFlags ?? []), ...def.args({ dataDir, recovery: Boolean(o.recovery) })], o.core);
   const proc = spawn(/** @type {string} */ (cmd), /** @type {string[]} */ (args), { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_DIR });
   proc.once('error', () => {});
+  // In LIVE from the start: a run interrupted while the server starts takes it down too.
+  const entry = {
+    kill: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  LIVE.add(entry);
+  proc.once('exit', () => LIVE.delete(entry));
   let stderr = '';
   proc.stderr.on('data', (d) => {
     if (stderr.length < 4000) stderr += d.toString();
   });
   const port = await new Promise((resolvePort, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s: ${stderr.slice(0, 500)}`)), 30000);
+    const timer = setTimeout(() => {
+      entry.kill();
+      reject(new Error(`${name} did not start within 30 s: ${stderr.slice(0, 500)}`));
+    }, 30000);
     proc.stdout.on('data', (d) => {
       out += d.toString();
       const m = /listening on https?:\/\/[^:\s]+:(\d+)/.exec(out);
@@ -120,14 +132,6 @@ export async function startServer(name, o) {
     });
   });
   proc.stdout.resume();
-  const entry = {
-    kill: () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-  LIVE.add(entry);
-  proc.once('exit', () => LIVE.delete(entry));
   return {
     name,
     def,
