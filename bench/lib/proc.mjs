@@ -1,5 +1,5 @@
 // CPU time and memory of a process, from /proc (Linux).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/PID/stat; 100 on every Linux this runs on. */
 const CLK_TCK = 100;
@@ -58,4 +58,42 @@ export class CpuWindow {
     const wall = (performance.now() - this.t0) / 1000;
     return { cpuS: cpu, wallS: wall, pct: (100 * cpu) / wall };
   }
+}
+
+/**
+ * CPU seconds of a process and all its descendants alive right now (PostgreSQL: the postmaster
+ * and its backends), or null when the root is gone. Reads /proc/PID/stat of every process.
+ */
+export function treeCpuSeconds(/** @type {number} */ root) {
+  /** @type {Map<number, number[]>} */
+  const children = new Map();
+  /** @type {Map<number, number>} */
+  const cpu = new Map();
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const d of pids) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(d);
+      const ppid = Number(fields[1]);
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+      const list = children.get(ppid);
+      if (list) list.push(pid);
+      else children.set(ppid, [pid]);
+    } catch {} // the process ended meanwhile
+  }
+  if (!cpu.has(root)) return null;
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = /** @type {number} */ (todo.pop());
+    total += cpu.get(pid) ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }

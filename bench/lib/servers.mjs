@@ -90,12 +90,13 @@ function nodeCommand(/** @type {string[]} */ args, /** @type {number | null} */ 
 /**
  * Starts a server and waits for its "listening on" line.
  * @param {string} name key of SERVERS
- * @param {{ core: number | null, recovery?: boolean, nodeFlags?: string[] }} o
+ * @param {{ core: number | null, recovery?: boolean, nodeFlags?: string[], extraArgs?: string[] }} o
+ *   extraArgs: appended to the server's arguments (cluster nodes: --postgres, --redis, --node-id)
  */
 export async function startServer(name, o) {
   const def = SERVERS[name];
   const dataDir = mkdtempSync(join(tmpdir(), 'roomcast-bench-'));
-  const [cmd, args] = nodeCommand([...(o.nodeFlags ?? []), ...def.args({ dataDir, recovery: Boolean(o.recovery) })], o.core);
+  const [cmd, args] = nodeCommand([...(o.nodeFlags ?? []), ...def.args({ dataDir, recovery: Boolean(o.recovery) }), ...(o.extraArgs ?? [])], o.core);
   const proc = spawn(/** @type {string} */ (cmd), /** @type {string[]} */ (args), { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_DIR });
   proc.once('error', () => {});
   // In LIVE from the start: a run interrupted while the server starts takes it down too.
