@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, marker, nowUs } from './lib/client.mjs';
 import { Histogram } from './lib/hist.mjs';
-import { CpuWindow, coreBusySeconds } from './lib/proc.mjs';
+import { CpuWindow, coreBusySeconds, treeCpuSeconds } from './lib/proc.mjs';
 import { PROTOCOLS, request } from './lib/protocols.mjs';
 
 /**
@@ -18,6 +18,10 @@ import { PROTOCOLS, request } from './lib/protocols.mjs';
  * @property {boolean} pinned     server on core 0, generator on core 1
  * @property {number} [retries]   measure a window again this many times when other processes disturbed it
  * @property {Record<string, any>} params
+ * @property {number[]} [ports]   (G) one port per cluster node; `port` is the first
+ * @property {number[]} [pids]    (G) one pid per cluster node
+ * @property {Record<string, number>} [services]  (G) pids of redis-server and the postmaster, whose CPU is measured too
+ * @property {number | null} [servicesCore]        (G) the core Redis and PostgreSQL are pinned to
  */
 
 const send = (/** @type {object} */ m) => process.send?.(m);
@@ -500,7 +504,230 @@ async function capacity(/** @type {Pool} */ pool, /** @type {Job} */ job, sender
   };
 }
 
-const SCENARIOS = { bigRoom, rooms, E: catchUp };
+// ---- G: cluster ---------------------------------------------------------------------------
+
+/** Waits until no pool has received anything for `quietMs`, at most `maxMs`. */
+async function quietAll(/** @type {Pool[]} */ pools, quietMs = 300, maxMs = 5000) {
+  const end = performance.now() + maxMs;
+  let last = -1;
+  while (performance.now() < end) {
+    const now = pools.reduce((n, p) => n + p.deliveries + p.otherFrames, 0);
+    if (now === last) return;
+    last = now;
+    await sleep(quietMs);
+  }
+}
+
+/**
+ * The counting window of G: like openWindow, over one pool per node, with the CPU of every node
+ * (summed and each), of this generator, and of Redis and PostgreSQL (the postmaster and all its
+ * backends). Per node: its deliveries and latency histogram.
+ */
+function openClusterWindow(/** @type {Pool[]} */ pools, /** @type {Job} */ job) {
+  const pids = /** @type {number[]} */ (job.pids);
+  const nodes = pids.map((pid) => new CpuWindow(pid));
+  const gen = new CpuWindow(process.pid);
+  const services = Object.entries(job.services ?? {});
+  const svc0 = services.map(([, pid]) => treeCpuSeconds(pid) ?? NaN);
+  const from = nowUs();
+  for (const pool of pools) {
+    pool.hist = new Histogram();
+    pool.counted = 0;
+    pool.counting = true;
+    pool.latencyFrom = from;
+    pool.latencyTo = Infinity;
+  }
+  const cores0 = coreBusySeconds();
+  const mono0 = monoUs();
+  for (const n of nodes) n.start();
+  gen.start();
+  return () => {
+    const ns = nodes.map((n) => n.stop());
+    const g = gen.stop();
+    const cores1 = coreBusySeconds();
+    const to = nowUs();
+    for (const pool of pools) {
+      pool.counting = false;
+      pool.latencyTo = to;
+    }
+    const svcS = services.map(([, pid], i) => (treeCpuSeconds(pid) ?? NaN) - svc0[i]);
+    const wallS = g.wallS;
+    const nodesCpuS = ns.reduce((a, n) => a + n.cpuS, 0);
+    const svcCpuS = svcS.reduce((a, v) => a + v, 0);
+    // CPU other processes took on the benchmark cores: core 0 holds the nodes; core 1 the
+    // generator, and Redis and PostgreSQL when they are pinned there.
+    const other = (/** @type {number} */ core, /** @type {number} */ ours) =>
+      cores0[core] === undefined || cores1[core] === undefined ? null : round((100 * Math.max(0, cores1[core] - cores0[core] - ours)) / wallS, 1);
+    const deliveries = pools.reduce((a, p) => a + p.counted, 0);
+    const hist = new Histogram();
+    for (const pool of pools) hist.merge(pool.hist);
+    return {
+      deliveries,
+      windowS: round(wallS, 3),
+      deliveriesPerS: Math.round(deliveries / wallS),
+      serverCpuPct: round((100 * nodesCpuS) / wallS, 1),
+      serverCpuS: round(nodesCpuS, 3),
+      usPerDelivery: deliveries > 0 ? round((nodesCpuS * 1e6) / deliveries, 2) : null,
+      latency: hist.summary(),
+      genCpuPct: round(g.pct, 1),
+      services: Object.fromEntries(services.map(([name], i) => [name, { cpuS: round(svcS[i], 3), cpuPct: round((100 * svcS[i]) / wallS, 1) }])),
+      otherCpuPct: job.pinned ? [other(0, nodesCpuS), other(1, g.cpuS + (job.servicesCore === 1 ? svcCpuS : 0))] : null,
+      monoWindowUs: [mono0, monoUs()],
+      nodes: pools.map((pool, i) => ({
+        deliveries: pool.counted,
+        deliveriesPerS: Math.round(pool.counted / wallS),
+        cpuS: round(ns[i].cpuS, 3),
+        cpuPct: round((100 * ns[i].cpuS) / wallS, 1),
+        usPerDelivery: pool.counted > 0 ? round((ns[i].cpuS * 1e6) / pool.counted, 2) : null,
+        latency: pool.hist.summary(),
+      })),
+    };
+  };
+}
+
+/** measureWindow for G: measures again when other processes disturbed the window. */
+async function measureClusterWindow(/** @type {Pool[]} */ pools, /** @type {Job} */ job, /** @type {number} */ durationS, onOpen = () => {}) {
+  for (let attempt = 1; ; attempt++) {
+    onOpen();
+    const close = openClusterWindow(pools, job);
+    await sleep(durationS * 1000);
+    const m = { ...close(), attempts: attempt, disturbed: false };
+    const other = Math.max(0, ...(m.otherCpuPct ?? []).map((v) => v ?? 0));
+    m.disturbed = other > DISTURBED_PCT;
+    if (!m.disturbed || attempt > (job.retries ?? 0)) return m;
+    progress(`other processes took ${Math.round(other)}% of a core: measuring again`);
+  }
+}
+
+/** Per-message CPU figures of a window in which each node's subscribers got every message. */
+function perMessage(/** @type {any} */ m, /** @type {number[]} */ subsPerNode) {
+  // Every message reaches every subscriber, so a node's messages = its deliveries / its subscribers.
+  const total = subsPerNode.reduce((a, b) => a + b, 0);
+  const messages = total > 0 ? m.deliveries / total : 0;
+  const us = (/** @type {number} */ cpuS, /** @type {number} */ n) => (n > 0 ? round((cpuS * 1e6) / n, 1) : null);
+  return {
+    ...m,
+    messagesPerS: Math.round(messages / m.windowS),
+    usPerMessage: us(m.serverCpuS, messages),
+    services: Object.fromEntries(Object.entries(m.services).map(([k, v]) => [k, { ...v, usPerMessage: us(v.cpuS, messages) }])),
+    nodes: m.nodes.map((/** @type {any} */ n, /** @type {number} */ i) => {
+      const msgs = subsPerNode[i] > 0 ? n.deliveries / subsPerNode[i] : 0;
+      return { ...n, subscribers: subsPerNode[i], messages: Math.round(msgs), usPerMessage: us(n.cpuS, msgs) };
+    }),
+  };
+}
+
+/**
+ * (G) cluster: A's fan-out with the subscribers spread over the nodes (one pool per node, the
+ * publisher on the first), then, with two nodes, the Redis hop: a few subscribers on each node
+ * and a publisher at a low rate, so that latency and CPU per message show the hop itself.
+ */
+async function cluster(/** @type {Job} */ job) {
+  const p = job.params;
+  const protocol = PROTOCOLS.roomcast;
+  const ports = job.ports ?? [job.port];
+  const pools = ports.map((port) => new Pool({ port, protocol, socketio: false }));
+  const [home] = pools;
+  const started = performance.now();
+  /** @type {Record<string, any>} */
+  const out = {};
+  const room = 'gfan';
+  const pub = await home.connect('pub');
+  pub.room = room;
+  await protocol.create(pub, room, true);
+  /** @type {import('./lib/client.mjs').Client[][]} */
+  const subs = pools.map(() => []);
+  for (let i = 0; i < p.subscribers; i += 100) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(100, p.subscribers - i) }, async (_, k) => {
+        const node = (i + k) % pools.length;
+        const c = await pools[node].connect(`s${i + k}`);
+        await protocol.join(c, room);
+        return /** @type {const} */ ([node, c]);
+      }),
+    );
+    for (const [node, c] of batch) subs[node].push(c);
+    progress(`connecting ${subs.reduce((n, s) => n + s.length, 0)}/${p.subscribers}`);
+  }
+  await quietAll(pools, 200, 60000);
+  const setupS = round((performance.now() - started) / 1000, 2);
+
+  // Fan-out: a message counts as done when the last subscriber on every node has it.
+  const probes = subs.map((s) => s[s.length - 1]);
+  const base = probes.map((c) => c.received);
+  const done = () => Math.min(...probes.map((c, i) => c.received - base[i]));
+  let sent = 0;
+  let running = true;
+  const pump = () => {
+    while (running && sent - done() < p.inflight) {
+      pub.send(protocol.publish(pub, room, marker()));
+      sent++;
+    }
+  };
+  for (const pool of pools) {
+    pool.onDelivery = (c) => {
+      if (probes.includes(c)) pump();
+    };
+  }
+  progress('fan-out: warming up');
+  pump();
+  await sleep(p.warmupS * 1000);
+  progress('fan-out: measuring');
+  const m = await measureClusterWindow(pools, job, p.durationS);
+  running = false;
+  const drained = await until(() => done() >= sent, 10000);
+  for (const pool of pools) pool.onDelivery = null;
+  out.fanout = { ...perMessage(m, subs.map((s) => s.length)), messages: sent, drained, setupS };
+  await quietAll(pools, 200, 10000);
+
+  if (pools.length > 1 && p.hopSubsPerNode > 0) {
+    progress('Redis hop: connecting');
+    const hroom = 'ghop';
+    const hpub = await home.connect('hpub');
+    hpub.room = hroom;
+    await protocol.create(hpub, hroom, true);
+    for (const [node, pool] of pools.entries()) {
+      for (let k = 0; k < p.hopSubsPerNode; k++) {
+        const c = await pool.connect(`h${node}x${k}`);
+        await protocol.join(c, hroom);
+      }
+    }
+    await quietAll(pools, 200, 10000);
+    progress('Redis hop: warming up');
+    const pacing = pace(home, [hpub], p.hopRatePerS);
+    await sleep(p.hopWarmupS * 1000);
+    progress('Redis hop: measuring');
+    let sent0 = 0;
+    const h = await measureClusterWindow(pools, job, p.hopDurationS, () => (sent0 = pacing.sent));
+    const sentInWindow = pacing.sent - sent0;
+    pacing.stop();
+    // Late deliveries of the window's messages still count for latency (not for deliveries/s).
+    await until(() => pools.every((pool) => pool.hist.n >= sentInWindow * p.hopSubsPerNode), 3000);
+    const lat = pools.map((pool) => pool.hist.summary());
+    const diff = (/** @type {'p50' | 'p99' | 'mean'} */ k) => {
+      const a = lat[0][k];
+      const b = lat[1][k];
+      return typeof a === 'number' && typeof b === 'number' ? round(b - a, 3) : null;
+    };
+    const r = perMessage(h, pools.map(() => p.hopSubsPerNode));
+    out.hop = {
+      ...r,
+      ratePerS: p.hopRatePerS,
+      subscribersPerNode: p.hopSubsPerNode,
+      sent: sentInWindow,
+      nodes: r.nodes.map((/** @type {any} */ n, /** @type {number} */ i) => ({ ...n, latency: lat[i], deliveredShare: sentInWindow > 0 ? round(pools[i].hist.n / (sentInWindow * p.hopSubsPerNode), 4) : null })),
+      extraMs: { p50: diff('p50'), p99: diff('p99'), mean: diff('mean') },
+      genMaxLagMs: round(pacing.maxLagMs, 1),
+    };
+    await quietAll(pools, 100, 5000);
+  }
+  out.errors = pools.reduce((n, pool) => n + pool.errors, 0);
+  out.errorSamples = pools.flatMap((pool) => pool.errorSamples).slice(0, 5);
+  out.closedUnexpectedly = pools.reduce((n, pool) => n + pool.closedUnexpectedly, 0);
+  return out;
+}
+
+const SCENARIOS = { bigRoom, rooms, E: catchUp, cluster };
 
 async function main() {
   // The orchestrator went away (interrupted): do not linger with thousands of sockets.

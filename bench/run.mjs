@@ -14,6 +14,7 @@ import { formatProfile, summarizeProfileFile } from './lib/profile.mjs';
 import { chartSvg, formatReport, ratios, targets } from './lib/report.mjs';
 import { DEFAULT_SCENARIOS, MAX_CONNS_PER_GENERATOR, MODES, SCENARIO_INFO } from './lib/scenarios.mjs';
 import { LIVE, REPO_DIR, SERVERS, canPin, startGenerator, startServer } from './lib/servers.mjs';
+import { SERVICES_MISSING, servicesAvailable, startPostgres, startRedis } from './lib/services.mjs';
 
 const HELP = `npm run bench [-- options]
 
@@ -23,7 +24,8 @@ table per scenario, the ratios roomcast/Socket.IO and roomcast/minimal, and the 
 
   --full               the full sizes and durations (about 10-15 min); default: quick (< 2 min)
   --smoke              tiny counts, seconds: only proves every scenario runs (used by the tests)
-  --only A,C           scenarios to run (A B C D E F; D19 = 19,000 connections, full mode)
+  --only A,C           scenarios to run (A B C D E F; D19 = 19,000 connections, full mode;
+                       G = cluster of roomcast nodes on Redis + PostgreSQL, full mode or --only G)
   --servers a,b        servers: roomcast,roomcast-eph,socketio,tutorial,minimal (default: all)
   --json               print the results as JSON on stdout instead of tables
   --out FILE           also write the JSON results to FILE
@@ -62,7 +64,7 @@ const mode = opt.smoke ? 'smoke' : opt.full ? 'full' : 'quick';
 const params = MODES[mode];
 const scenarios = opt.only ? opt.only.split(',').map((s) => s.trim().toUpperCase()) : DEFAULT_SCENARIOS[mode];
 const servers = opt.servers ? opt.servers.split(',').map((s) => s.trim()) : Object.keys(SERVERS);
-for (const sc of scenarios) if (!(sc in SCENARIO_INFO)) fail(`unknown scenario ${sc} (A B C D D19 E F)`);
+for (const sc of scenarios) if (!(sc in SCENARIO_INFO)) fail(`unknown scenario ${sc} (A B C D D19 E F G)`);
 for (const s of servers) if (!(s in SERVERS)) fail(`unknown server ${s} (${Object.keys(SERVERS).join(', ')})`);
 
 function fail(/** @type {string} */ msg) {
@@ -247,13 +249,92 @@ async function memoryJob(srv, /** @type {Record<string, number>} */ p) {
 const round = (/** @type {number} */ v, /** @type {number} */ d) => Math.round(v * 10 ** d) / 10 ** d;
 
 /**
+ * (G) The cluster: PostgreSQL and Redis started for this scenario (pinned to the generator's
+ * core), then two runs, each on a fresh database: one roomcast node in cluster mode, and two
+ * nodes (both pinned to core 0) with the subscribers split between them; the second run also
+ * measures the Redis hop at a low rate.
+ */
+async function clusterJob(/** @type {Record<string, number>} */ p) {
+  if (!servicesAvailable()) return { na: SERVICES_MISSING };
+  status(`${currentLabel} · starting PostgreSQL and Redis`);
+  const svcCore = pin ? 1 : null;
+  const started = await Promise.allSettled([startPostgres({ core: svcCore }), startRedis({ core: svcCore })]);
+  const [pgR, redisR] = started;
+  if (pgR.status === 'rejected' || redisR.status === 'rejected') {
+    if (pgR.status === 'fulfilled') pgR.value.stop();
+    if (redisR.status === 'fulfilled') await redisR.value.stop();
+    const why = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason?.message ?? r.reason)] : []));
+    return { failed: why.join('; ') };
+  }
+  const pg = pgR.value;
+  const redis = redisR.value;
+  const runNodes = async (/** @type {number} */ count) => {
+    const db = pg.createDatabase(`bench_g${count}`);
+    /** @type {any[]} */
+    const nodes = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        status(`${currentLabel} · ${count} node${count > 1 ? 's' : ''}: starting node ${i + 1}`);
+        const nodeFlags = opt.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(opt.profile), '--cpu-prof-name', `roomcast-G${count}N${i + 1}.cpuprofile`] : [];
+        // One after the other: the first one creates the schema in the fresh database.
+        nodes.push(await startServer('roomcast', { core: SERVER_CORE, nodeFlags, extraArgs: ['--postgres', db, '--redis', redis.url, '--node-id', `bench-${i + 1}`] }));
+      }
+      await sleep(300);
+      const g = startGenerator(
+        {
+          scenario: 'cluster',
+          proto: 'roomcast',
+          persist: true,
+          port: nodes[0].port,
+          pid: nodes[0].pid,
+          ports: nodes.map((n) => n.port),
+          pids: nodes.map((n) => n.pid),
+          services: { redis: redis.pid, postgres: pg.pid },
+          servicesCore: svcCore,
+          pinned: pin,
+          retries: RETRIES,
+          params: p,
+        },
+        { core: GEN_CORE, onEvent: (m) => m.ev === 'progress' && status(`${currentLabel} · ${count} node${count > 1 ? 's' : ''} · ${m.text}`) },
+      );
+      return await g.result;
+    } finally {
+      for (const n of nodes) await n.stop();
+    }
+  };
+  try {
+    const one = await runNodes(1);
+    if (one.failed) return { failed: `1 node: ${one.failed}` };
+    const two = await runNodes(2);
+    if (two.failed) return { failed: `2 nodes: ${two.failed}`, oneNode: one.fanout };
+    const ratio = (/** @type {any} */ a, /** @type {any} */ b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? round(a / b, 3) : null);
+    return {
+      oneNode: one.fanout,
+      twoNodes: two.fanout,
+      hop: two.hop,
+      ratios: {
+        deliveriesPerS: ratio(two.fanout.deliveriesPerS, one.fanout.deliveriesPerS),
+        usPerDelivery: ratio(two.fanout.usPerDelivery, one.fanout.usPerDelivery),
+      },
+      pinning: { nodes: pin ? 'core 0 (all nodes share it)' : 'not pinned', generator: pin ? 'core 1' : 'not pinned', redisAndPostgres: pin ? 'core 1' : 'not pinned' },
+      errors: one.errors + two.errors,
+      errorSamples: [...one.errorSamples, ...two.errorSamples].slice(0, 5),
+      closedUnexpectedly: one.closedUnexpectedly + two.closedUnexpectedly,
+    };
+  } finally {
+    pg.stop();
+    await redis.stop();
+  }
+}
+
+/**
  * The jobs for one server: A, then B/F (and D when it has B's size) on one set of connections,
  * C, D (alone), D19, E.
  */
 function jobsFor(/** @type {string} */ name) {
   const def = SERVERS[name];
   const want = (/** @type {string} */ sc) => scenarios.includes(sc);
-  /** @type {Array<{ tag: string, covers: string[], run?: (srv: any) => Promise<Record<string, any>>, na?: string, recovery?: boolean }>} */
+  /** @type {Array<{ tag: string, covers: string[], run?: (srv: any) => Promise<Record<string, any>>, na?: string, recovery?: boolean, own?: boolean }>} */
   const jobs = [];
   // A and C share one room when they have the same number of subscribers (quick mode).
   const acTogether = want('A') && want('C') && params.A.subscribers === params.C.subscribers;
@@ -335,6 +416,10 @@ function jobsFor(/** @type {string} */ name) {
     if (def.proto === 'roomcast') jobs.push({ tag: 'D19', covers: ['D19'], run: async (srv) => ({ D19: await memoryJob(srv, params.D19) }) });
     else jobs.push({ tag: 'D19', covers: ['D19'], na: 'roomcast only' });
   }
+  if (want('G')) {
+    if (name === 'roomcast') jobs.push({ tag: 'G', covers: ['G'], own: true, run: async () => ({ G: await clusterJob(params.G) }) });
+    else jobs.push({ tag: 'G', covers: ['G'], na: def.proto === 'roomcast' ? 'the cluster runs persistent rooms: see roomcast' : 'roomcast only' });
+  }
   if (want('E')) {
     if (def.history) jobs.push({ tag: 'E', covers: ['E'], recovery: true, run: async (srv) => ({ E: await generate(srv, 'E', params.E).result }) });
     else jobs.push({ tag: 'E', covers: ['E'], na: def.proto === 'roomcast' ? 'persist:false keeps no history' : 'no history or recovery' });
@@ -349,7 +434,7 @@ async function runAll() {
   // the host) then shift one scenario's servers alike, and the ratios stay fair. Smoke mode
   // keeps each server's jobs together, since it reuses one server process for them.
   const byServer = servers.flatMap((s) => jobsFor(s).map((j, i) => ({ server: s, order: i, ...j })));
-  const tagOrder = ['A', 'CA', 'B', 'BF', 'BDF', 'C', 'D', 'D19', 'E'];
+  const tagOrder = ['A', 'CA', 'B', 'BF', 'BDF', 'C', 'D', 'D19', 'E', 'G'];
   const plan = REUSE ? byServer : [...byServer].sort((a, b) => tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag));
   stepCount = plan.filter((j) => !j.na).length;
   const info = machine();
@@ -367,7 +452,8 @@ async function runAll() {
     status(`${currentLabel} · starting`);
     let out;
     try {
-      out = await withServer(job.server, job.tag, { recovery: job.recovery && SERVERS[job.server].proto === 'socketio' }, job.run);
+      // G starts its own services and nodes.
+      out = job.own ? await job.run?.(null) : await withServer(job.server, job.tag, { recovery: job.recovery && SERVERS[job.server].proto === 'socketio' }, job.run);
     } catch (err) {
       out = Object.fromEntries(job.covers.map((sc) => [sc, { failed: String(/** @type {Error} */ (err)?.message ?? err) }]));
     }
@@ -382,6 +468,8 @@ async function runAll() {
         if (sc === 'D' || sc === 'D19') return `${sc}: ${r.connected} conns, ${(r.bytesPerConn / 1000).toFixed(1)} kB/conn`;
         if (sc === 'E') return `${sc}: ${r.catchUpS} s`;
         if (sc === 'F') return `${sc}: ${r.sustainablePerS}/s`;
+        if (sc === 'G' && r.na) return `${sc}: n/a (${r.na})`;
+        if (sc === 'G') return `${sc}: 1 node ${r.oneNode?.deliveriesPerS}/s, 2 nodes ${r.twoNodes?.deliveriesPerS}/s, Redis hop +${r.hop?.extraMs?.p50} ms p50`;
         return sc;
       })
       .join(', ');

@@ -185,6 +185,10 @@ export function formatReport(/** @type {{ results: Results, servers: string[], p
   const out = [];
   const rs = ratios(results);
   for (const sc of Object.keys(SCENARIO_INFO)) {
+    if (sc === 'G') {
+      if (results.G) out.push(...formatCluster(run));
+      continue;
+    }
     const t = TABLES[sc];
     const byServer = results[sc];
     if (!t || !byServer) continue;
@@ -225,6 +229,139 @@ export function formatReport(/** @type {{ results: Results, servers: string[], p
     out.push(table(['', 'target', 'measured', 'met'], ts.map((t) => [t.id, t.target, t.measured, t.met === null ? '—' : t.met ? 'yes' : 'NO'])), '');
   }
   return out.join('\n');
+}
+
+// ---- G: cluster ------------------------------------------------------------------------------
+
+const otherLoad = (/** @type {any} */ r) => (Array.isArray(r?.otherCpuPct) ? r.otherCpuPct.map((/** @type {number | null} */ v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—');
+
+/** Scenario G: its own tables (rows are runs and nodes, not servers), with what they measure. */
+function formatCluster(/** @type {{ results: Results, params?: Record<string, any> }} */ run) {
+  const p = run.params?.G ?? {};
+  const r = run.results.G?.roomcast;
+  const out = [`### ${SCENARIO_INFO.G.title(p)}`, ''];
+  out.push(
+    "What G measures: A's fan-out (one room, one publisher keeping a fixed number of messages in flight) on roomcast in",
+    'cluster mode, PostgreSQL holding the messages and Redis carrying them between nodes; first on one node, then on two',
+    'nodes with the subscribers split half and half and the publisher on node 1, each run on a fresh database. A message',
+    'counts as done when the last subscriber on every node has it. Server CPU is summed over the roomcast node processes;',
+    'Redis and PostgreSQL (all its backends) are measured apart. The Redis hop: in the two-node run, a second room with a',
+    'few subscribers on each node and a publisher on node 1 at a low rate, so nothing queues; what node 2 subscribers',
+    "wait longer than node 1's is what the hop adds to a message (publish to Redis, Redis, node 2), and node 2's CPU over",
+    'the messages it received is what a node spends per message that reaches it from Redis. At that low rate each',
+    'message is committed and woken up for on its own, and idle work (timers, presence leases) is shared by few messages,',
+    'so CPU per message there is higher than in the fan-out runs, where commits are batched.',
+    '',
+  );
+  if (!r) return [...out, '(not run: G runs roomcast only)', ''];
+  if (r.na) return [...out, `n/a: ${r.na}`, ''];
+  if (r.failed) return [...out, `FAILED: ${r.failed}`, ''];
+  const one = r.oneNode;
+  const two = r.twoNodes;
+  const runRow = (/** @type {string} */ label, /** @type {any} */ m) => [
+    label,
+    fmt.int(m.deliveriesPerS),
+    fmt.int(m.messagesPerS),
+    fmt.ms(m.latency?.p50),
+    fmt.ms(m.latency?.p99),
+    fmt.ms(m.latency?.max),
+    fmt.pct(m.serverCpuPct),
+    fmt.num(m.usPerDelivery, 2),
+    fmt.num(m.usPerMessage, 0),
+    fmt.pct(m.services?.redis?.cpuPct),
+    fmt.pct(m.services?.postgres?.cpuPct),
+    fmt.pct(m.genCpuPct),
+    otherLoad(m),
+  ];
+  const nodeRow = (/** @type {string} */ label, /** @type {any} */ n, /** @type {number} */ windowS) => [
+    label,
+    fmt.int(n.deliveriesPerS),
+    fmt.int(n.messages / windowS),
+    fmt.ms(n.latency?.p50),
+    fmt.ms(n.latency?.p99),
+    fmt.ms(n.latency?.max),
+    fmt.pct(n.cpuPct),
+    fmt.num(n.usPerDelivery, 2),
+    fmt.num(n.usPerMessage, 0),
+    '',
+    '',
+    '',
+    '',
+  ];
+  const rows = [runRow('1 node (cluster mode)', one), runRow('2 nodes (sum)', two)];
+  two.nodes.forEach((/** @type {any} */ n, /** @type {number} */ i) =>
+    rows.push(nodeRow(`· node ${i + 1}: ${i === 0 ? "publisher's" : 'via Redis'}, ${fmt.int(n.subscribers)} subscribers`, n, two.windowS)),
+  );
+  out.push(
+    table(['run', 'deliveries/s', 'messages/s', 'p50 ms', 'p99 ms', 'max ms', 'nodes CPU', 'µs/delivery', 'µs/message', 'Redis CPU', 'PG CPU', 'gen CPU', 'other load c0/c1'], rows),
+    '',
+  );
+  out.push(
+    `2 nodes / 1 node: deliveries/s ${fmt.x(r.ratios?.deliveriesPerS)}, nodes' CPU per delivery ${fmt.x(r.ratios?.usPerDelivery)} ` +
+      '(both nodes share core 0, so this is what a second node and the hop cost, not how a cluster scales out)',
+    '',
+  );
+  const h = r.hop;
+  if (h) {
+    const [n1, n2] = h.nodes;
+    const hopRow = (/** @type {string} */ label, /** @type {any} */ n) => [
+      label,
+      fmt.int(n.messages),
+      fmt.ms(n.latency?.p50),
+      fmt.ms(n.latency?.p99),
+      fmt.ms(n.latency?.max),
+      fmt.ms(n.latency?.mean),
+      typeof n.deliveredShare === 'number' ? `${(100 * n.deliveredShare).toFixed(1)}%` : '—',
+      fmt.pct(n.cpuPct),
+      fmt.num(n.usPerMessage, 0),
+      fmt.num(n.usPerDelivery, 0),
+    ];
+    const d = (/** @type {any} */ v) => (typeof v === 'number' ? fmt.ms(v) : '—');
+    out.push(`Redis hop (2 nodes, ${fmt.int(h.ratePerS)} msg/s, ${h.subscribersPerNode} subscribers on each node, ${fmt.num(h.windowS, 1)} s):`, '');
+    out.push(
+      table(
+        ['subscribers', 'messages', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'delivered', 'node CPU', 'µs/message', 'µs/delivery'],
+        [
+          hopRow("on node 1 (the publisher's)", n1),
+          hopRow('on node 2 (via Redis)', n2),
+          ['extra via Redis (node 2 − node 1)', '', d(h.extraMs?.p50), d(h.extraMs?.p99), '', d(h.extraMs?.mean), '', '', '', ''],
+        ],
+      ),
+      '',
+    );
+    const f2 = two.nodes[1];
+    out.push(
+      `Receiving node, CPU per message from Redis: ${fmt.num(n2.usPerMessage, 0)} µs with ${n2.subscribers} subscribers (hop run); ` +
+        `${fmt.num(f2?.usPerMessage, 0)} µs with ${fmt.int(f2?.subscribers)} subscribers in the 2-node fan-out, i.e. ${fmt.num(f2?.usPerDelivery, 2)} µs per delivery ` +
+        `(1 node: ${fmt.num(one.usPerDelivery, 2)} µs per delivery).`,
+      `Redis CPU per message: ${fmt.num(h.services?.redis?.usPerMessage, 0)} µs at ${fmt.int(h.ratePerS)} msg/s, ${fmt.num(two.services?.redis?.usPerMessage, 0)} µs in the 2-node fan-out; ` +
+        `PostgreSQL: ${fmt.num(h.services?.postgres?.usPerMessage, 0)} µs and ${fmt.num(two.services?.postgres?.usPerMessage, 0)} µs.`,
+      "The latency differences are between the two nodes' distributions (p99 of node 2 minus p99 of node 1), not percentiles of per-message differences.",
+      '',
+    );
+  }
+  const notes = [
+    r.pinning?.nodes?.startsWith('core')
+      ? `pinning: both roomcast nodes on core 0 (they share it); the generator, Redis and PostgreSQL on core 1`
+      : 'not pinned: nodes, generator, Redis and PostgreSQL share all cores',
+    'PostgreSQL runs with fsync=off (its data is thrown away after the run); synchronous_commit stays on',
+  ];
+  for (const [label, m] of /** @type {Array<[string, any]>} */ ([
+    ['1 node', one],
+    ['2 nodes', two],
+    ['Redis hop', h],
+  ])) {
+    if (!m) continue;
+    if ((m.genCpuPct ?? 0) > 90 && (m.serverCpuPct ?? 0) < 90) notes.push(`${label}: generator CPU ${fmt.pct(m.genCpuPct)} with the nodes at ${fmt.pct(m.serverCpuPct)} — the generator limited this run`);
+    if (Array.isArray(m.otherCpuPct) && Math.max(...m.otherCpuPct.map((/** @type {number | null} */ v) => v ?? 0)) > 15) {
+      notes.push(`${label}: other processes used ${m.otherCpuPct.map((/** @type {any} */ v) => fmt.pct(v)).join(' / ')} of cores 0 / 1 during the window${m.attempts > 1 ? ` (still, after ${m.attempts} attempts)` : ''}: disturbed`);
+    }
+    if (m.drained === false) notes.push(`${label}: not every message reached the last subscriber of each node within 10 s after the window`);
+  }
+  if (r.errors > 0) notes.push(`${r.errors} errors (${(r.errorSamples ?? []).join('; ').slice(0, 200)})`);
+  if (r.closedUnexpectedly > 0) notes.push(`${r.closedUnexpectedly} connections closed unexpectedly`);
+  out.push(...notes.map((n) => `note: ${n}`), '');
+  return out;
 }
 
 // ---- chart ------------------------------------------------------------------------------------

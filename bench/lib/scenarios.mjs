@@ -13,6 +13,10 @@ export const SCENARIO_INFO = {
   D19: { title: (p) => `D19 · ${n(p.conns)} idle connections in one process (roomcast only)` },
   E: { title: (p) => `E · catch-up: a member who missed ${n(p.missed)} messages reconnects` },
   F: { title: (p) => `F · capacity: highest load of B's shape with p99 < ${p.p99LimitMs} ms and ≥ 99% delivered` },
+  G: {
+    title: (p) =>
+      `G · cluster: fan-out over 1 vs 2 nodes on Redis + PostgreSQL (1 room × ${n(p.subscribers)} subscribers, ${p.inflight} in flight), and the Redis hop (${p.hopSubsPerNode} + ${p.hopSubsPerNode} subscribers, ${p.hopRatePerS} msg/s)`,
+  },
 };
 
 /** @type {Record<string, Record<string, Record<string, number>>>} */
@@ -27,6 +31,7 @@ export const MODES = {
     D19: { conns: 19000, roomSize: 10, settleS: 2 },
     E: { missed: 10000 },
     F: { conns: 2000, roomSize: 10, startRate: 20000, factor: 1.5, maxSteps: 3, trialS: 0.8, trialWarmS: 0.3, refineSteps: 0, p99LimitMs: 50 },
+    G: { subscribers: 500, inflight: 16, warmupS: 1, durationS: 2, hopSubsPerNode: 4, hopRatePerS: 200, hopWarmupS: 0.5, hopDurationS: 3 },
   },
   full: {
     A: { subscribers: 1000, inflight: 16, warmupS: 2, durationS: 10 },
@@ -36,6 +41,7 @@ export const MODES = {
     D19: { conns: 19000, roomSize: 10, settleS: 3 },
     E: { missed: 10000 },
     F: { conns: 2000, roomSize: 10, startRate: 20000, factor: 1.3, maxSteps: 8, trialS: 3, trialWarmS: 1, refineSteps: 2, p99LimitMs: 50 },
+    G: { subscribers: 1000, inflight: 16, warmupS: 2, durationS: 10, hopSubsPerNode: 10, hopRatePerS: 200, hopWarmupS: 2, hopDurationS: 10 },
   },
   smoke: {
     A: { subscribers: 20, inflight: 4, warmupS: 0.1, durationS: 0.4 },
@@ -45,13 +51,17 @@ export const MODES = {
     D19: { conns: 100, roomSize: 10, settleS: 0.1 },
     E: { missed: 200 },
     F: { conns: 40, roomSize: 10, startRate: 200, factor: 2, maxSteps: 2, trialS: 0.3, trialWarmS: 0.1, refineSteps: 0, p99LimitMs: 50 },
+    G: { subscribers: 20, inflight: 4, warmupS: 0.1, durationS: 0.4, hopSubsPerNode: 2, hopRatePerS: 100, hopWarmupS: 0.1, hopDurationS: 0.5 },
   },
 };
 
-/** Scenarios run by default in each mode (D19 needs the full mode's time). */
+/**
+ * Scenarios run by default in each mode (D19 needs the full mode's time; G, the cluster, starts
+ * PostgreSQL and Redis and runs in full mode or with --only G).
+ */
 export const DEFAULT_SCENARIOS = {
   quick: ['A', 'B', 'C', 'D', 'E', 'F'],
-  full: ['A', 'B', 'C', 'D', 'D19', 'E', 'F'],
+  full: ['A', 'B', 'C', 'D', 'D19', 'E', 'F', 'G'],
   smoke: ['A', 'B', 'C', 'D', 'E', 'F'],
 };
 
