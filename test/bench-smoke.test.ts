@@ -106,4 +106,61 @@ describe('npm run bench (smoke)', () => {
     expect(typeof run.ratios.A?.['roomcast/minimal']).toBe('number');
     expect(run.targets.map((t) => t.id)).toEqual(expect.arrayContaining(['A', 'B', 'C', 'D', 'E', 'F']));
   });
+
+  // G starts its own PostgreSQL and Redis (like the cluster tests, it needs Debian's packages).
+  it('runs the cluster scenario G briefly on one and two roomcast nodes', { timeout: 90_000 }, async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bench/run.mjs', '--smoke', '--only', 'G', '--servers', 'roomcast', '--json'],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 80_000 },
+    );
+    const run = JSON.parse(stdout) as BenchRun;
+    expect(run.mode).toBe('smoke');
+    const g = expectClean(run.results.G?.roomcast as ScenarioResult | undefined, 'G on roomcast') as ClusterResult;
+    expect(g.na, 'G needs redis-server and PostgreSQL 15').toBeUndefined();
+
+    const checkWindow = (w: ClusterWindow | undefined, nodes: number, what: string) => {
+      expect(w, what).toBeDefined();
+      const m = w as ClusterWindow;
+      expect(m.deliveries, what).toBeGreaterThan(0);
+      expect(typeof m.deliveriesPerS).toBe('number');
+      expect(typeof m.serverCpuS).toBe('number');
+      expect(typeof m.genCpuPct).toBe('number');
+      expect(m.latency?.count, what).toBeGreaterThan(0);
+      expect(typeof m.services?.redis?.cpuS).toBe('number');
+      expect(typeof m.services?.postgres?.cpuS).toBe('number');
+      expect(m.nodes).toHaveLength(nodes);
+      for (const [i, n] of m.nodes.entries()) {
+        expect(n.deliveries, `${what}, node ${i + 1}`).toBeGreaterThan(0);
+        expect(typeof n.cpuS).toBe('number');
+        expect(n.latency?.count, `${what}, node ${i + 1}`).toBeGreaterThan(0);
+      }
+    };
+    checkWindow(g.oneNode, 1, '1 node');
+    checkWindow(g.twoNodes, 2, '2 nodes');
+    expect(g.twoNodes?.drained).toBe(true);
+    checkWindow(g.hop, 2, 'Redis hop');
+    for (const n of g.hop?.nodes ?? []) expect(n.deliveredShare).toBeGreaterThan(0);
+    expect(typeof g.hop?.extraMs?.p50).toBe('number');
+    expect(typeof g.ratios?.deliveriesPerS).toBe('number');
+  });
 });
+
+interface ClusterWindow {
+  deliveries: number;
+  deliveriesPerS: number;
+  serverCpuS: number;
+  genCpuPct: number;
+  latency: Latency | null;
+  drained?: boolean;
+  services?: Record<string, { cpuS: number }>;
+  nodes: Array<{ deliveries: number; cpuS: number; latency: Latency | null; deliveredShare?: number | null }>;
+  extraMs?: { p50: number | null; p99: number | null };
+}
+
+interface ClusterResult extends ScenarioResult {
+  oneNode?: ClusterWindow;
+  twoNodes?: ClusterWindow;
+  hop?: ClusterWindow;
+  ratios?: { deliveriesPerS: number | null; usPerDelivery: number | null };
+}
