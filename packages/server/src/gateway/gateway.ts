@@ -6,7 +6,8 @@ import type { Authenticated, Authenticator, UpgradeIdentity } from '../auth/auth
 import type { ChatService, Logger } from '../core/chat.js';
 import { newSessionId } from '../core/ids.js';
 import { clientAddress, originAllowed } from './origin.js';
-import { WsConnection } from './ws-connection.js';
+import { CoalescingWriter, FrameCache } from './frame-writer.js';
+import { WsConnection, type FrameOutput } from './ws-connection.js';
 
 export interface GatewayOptions {
   /** URL path of the WebSocket endpoint. */
@@ -62,6 +63,7 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private lastPing = Date.now();
+  private readonly out: FrameOutput = { frames: new FrameCache(), writer: new CoalescingWriter() };
 
   constructor(
     private readonly chat: ChatService,
@@ -116,7 +118,7 @@ export class Gateway {
 
   private accept(ws: WebSocket, socket: Duplex, ip: string, identity: UpgradeIdentity): void {
     const count = this.perIp.add(ip);
-    const conn = new WsConnection(newSessionId(), ws, socket, ip);
+    const conn = new WsConnection(newSessionId(), ws, socket, ip, this.out);
     this.conns.add(conn);
     ws.on('error', (err) => this.log.debug({ err, session: conn.id }, 'websocket error'));
     ws.on('close', () => {

@@ -1,6 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Connection } from '../core/session.js';
+import type { CoalescingWriter, FrameCache } from './frame-writer.js';
+
+/** What all connections of a gateway share for writing frames. */
+export interface FrameOutput {
+  frames: FrameCache;
+  writer: CoalescingWriter;
+}
 
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 5000;
@@ -22,11 +29,17 @@ export class WsConnection implements Connection {
     private readonly ws: WebSocket,
     private readonly socket: Duplex,
     readonly ip: string,
+    private readonly out: FrameOutput,
   ) {}
 
+  /**
+   * Writes a frame straight to the socket: ws would frame it again for every recipient. Safe
+   * beside ws's own writes (pings, close): ws compresses nothing here, so it never holds frames
+   * back in a queue, and both write whole frames to the same stream in call order.
+   */
   send(data: Uint8Array, binary: boolean): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(data, { binary, compress: false });
+    this.out.writer.write(this.socket, this.out.frames.frame(data, binary));
   }
 
   close(code: number, reason: string): void {
@@ -49,7 +62,7 @@ export class WsConnection implements Connection {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.socket.writableLength;
   }
 
   get isOpen(): boolean {
