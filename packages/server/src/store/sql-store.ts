@@ -1,6 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { UserRef } from '@roomcast/protocol';
+import { dedupKey, MissingRoomError, planAppends } from './append-plan.js';
 import { Batcher } from './batcher.js';
+
+export { MissingRoomError };
 import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
 import type {
   AddMemberResult,
@@ -46,13 +49,6 @@ export function guardStore<T extends object>(store: T): T {
   });
 }
 
-/** Raised for an append to a room that no longer exists. */
-export class MissingRoomError extends Error {
-  readonly code = 'room_not_found';
-  constructor(room: string) {
-    super(`room ${room} does not exist (it may have been deleted)`);
-  }
-}
 
 const MESSAGE_COLUMNS = [
   'room_id',
@@ -116,6 +112,8 @@ export class SqlStore implements Store {
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
     private readonly onClose: () => Promise<void> = async () => {},
+    /** A faster synchronous group commit for this engine (SQLite), run on Kysely's connection. */
+    private readonly nativeAppend?: (inputs: AppendInput[]) => Array<AppendResult | Error>,
   ) {
     this.appender = new Batcher({ write: (batch) => this.writeBatch(batch), maxBatch: 512 });
   }
@@ -377,6 +375,9 @@ export class SqlStore implements Store {
 
   /** One transaction for a whole batch of appends: seqs, dedup, messages, read cursors. */
   private writeBatch(inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
+    const native = this.nativeAppend;
+    // Holding Kysely's connection keeps the commit out of any Kysely transaction in progress.
+    if (native) return this.db.connection().execute(async () => native(inputs));
     return this.db.transaction().execute((trx) => this.writeBatchIn(trx, inputs));
   }
 
@@ -391,7 +392,6 @@ export class SqlStore implements Store {
 
     const keyed = inputs.filter((i) => i.clientId !== undefined);
     const known = new Map<string, AppendResult>();
-    const dedupKey = (user: string, clientId: string) => `${user}\u0000${clientId}`;
     if (keyed.length > 0) {
       const rows = await trx
         .selectFrom('sends')
@@ -400,70 +400,21 @@ export class SqlStore implements Store {
         .where('client_id', 'in', [...new Set(keyed.map((i) => i.clientId as string))])
         .execute();
       for (const r of rows) {
-        known.set(dedupKey(r.user_id, r.client_id), {
-          room: r.room_id,
-          seq: Number(r.seq),
-          ts: Number(r.ts),
-          id: r.msg_id,
-          duplicate: true,
-        });
+        known.set(dedupKey(r.user_id, r.client_id), { room: r.room_id, seq: Number(r.seq), ts: Number(r.ts), id: r.msg_id, duplicate: true });
       }
     }
 
-    const results: Array<AppendResult | Error> = [];
-    const messageRows: Database['messages'][] = [];
-    const sendRows: Database['sends'][] = [];
-    const readers = new Map<string, { room: string; user: string; seq: number }>();
-    for (const input of inputs) {
-      const key = input.clientId === undefined ? null : dedupKey(input.from.id, input.clientId);
-      const earlier = key === null ? undefined : known.get(key);
-      if (earlier) {
-        results.push(earlier);
-        continue;
-      }
-      const prev = lastSeq.get(input.room);
-      if (prev === undefined) {
-        results.push(new MissingRoomError(input.room));
-        continue;
-      }
-      const seq = prev + 1;
-      lastSeq.set(input.room, seq);
-      const id = input.clientId ?? input.msgId;
-      if (input.persist) {
-        messageRows.push({
-          room_id: input.room,
-          seq,
-          msg_id: id,
-          user_id: input.from.id,
-          user_name: input.from.name,
-          text: input.text ?? null,
-          meta: input.meta === undefined ? null : JSON.stringify(input.meta),
-          mime: input.binary?.mime ?? null,
-          file_name: input.binary?.name ?? null,
-          size: input.binary ? input.binary.data.byteLength : null,
-          blob: input.binary ? toBuffer(input.binary.data) : null,
-          ts: input.ts,
-        });
-      }
-      if (key !== null && input.clientId !== undefined) {
-        sendRows.push({ user_id: input.from.id, client_id: input.clientId, room_id: input.room, seq, msg_id: id, ts: input.ts });
-        known.set(key, { room: input.room, seq, ts: input.ts, id, duplicate: true });
-      }
-      readers.set(`${input.room}\u0000${input.from.id}`, { room: input.room, user: input.from.id, seq });
-      results.push({ room: input.room, seq, ts: input.ts, id, duplicate: false });
+    const plan = planAppends(inputs, lastSeq, known);
+    for (let i = 0; i < plan.messageRows.length; i += INSERT_CHUNK) {
+      await trx.insertInto('messages').values(plan.messageRows.slice(i, i + INSERT_CHUNK)).execute();
     }
-
-    for (let i = 0; i < messageRows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('messages').values(messageRows.slice(i, i + INSERT_CHUNK)).execute();
+    for (let i = 0; i < plan.sendRows.length; i += INSERT_CHUNK) {
+      await trx.insertInto('sends').values(plan.sendRows.slice(i, i + INSERT_CHUNK)).execute();
     }
-    for (let i = 0; i < sendRows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('sends').values(sendRows.slice(i, i + INSERT_CHUNK)).execute();
-    }
-    for (const [room, seq] of lastSeq) {
+    for (const [room, seq] of plan.lastSeq) {
       await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', room).where('last_seq', '<', seq).execute();
     }
-    // The sender has read everything up to their own message.
-    for (const r of readers.values()) {
+    for (const r of plan.readers) {
       await trx
         .updateTable('members')
         .set({ read_seq: r.seq })
@@ -472,10 +423,7 @@ export class SqlStore implements Store {
         .where('read_seq', '<', r.seq)
         .execute();
     }
-    return results;
+    return plan.results;
   }
 }
 
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}

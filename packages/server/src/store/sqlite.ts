@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './checkpointer.js';
+import { sqliteAppender } from './sqlite-append.js';
 import { guardStore, SqlStore } from './sql-store.js';
 
 export interface SqliteStoreOptions {
@@ -13,18 +15,59 @@ export interface SqliteStoreOptions {
    * if the whole machine loses power. `full`: fsync on every commit, which survives that too.
    */
   sync: 'normal' | 'full';
+  /** Hears about failed background checkpoints (logged by the server). */
+  onCheckpointError?: (err: Error) => void;
 }
+
+/** How often the WAL is copied back into the database file. */
+const CHECKPOINT_INTERVAL_MS = 500;
 
 /** The embedded store: one SQLite file in WAL mode. */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStore> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const database = new BetterSqlite3(join(opts.dataDir, 'roomcast.db'));
+  const file = join(opts.dataDir, 'roomcast.db');
+  const database = new BetterSqlite3(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  const store = new SqlStore(db, 'sqlite');
-  await store.migrate();
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  // The appender prepares statements against the schema, so it is made after migrating.
+  const migrator = new SqlStore(db, 'sqlite');
+  await migrator.migrate();
+  // Checkpoints run on a thread of their own (see checkpointer.ts); if it dies, inline again.
+  database.pragma('journal_size_limit = 67108864');
+  database.pragma('wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (err, fatal) => {
+    opts.onCheckpointError?.(err);
+    if (fatal && database.open) database.pragma('wal_autocheckpoint = 1000');
+  });
+  const store = new SqlStore(db, 'sqlite', () => checkpointer.stop(), sqliteAppender(database));
   return guardStore(store);
+}
+
+/** Distinct SQL texts kept prepared; `IN (?, ?, …)` lists make one text per list length. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query it runs, and preparing costs more than running a small insert.
+ * The same SQL text gets the same prepared statement back (least recently used ones dropped).
+ * Safe because the driver runs one statement at a time to completion on this connection.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string): SqliteStatement {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        cache.delete(sqlText);
+      } else {
+        stmt = database.prepare(sqlText) as unknown as SqliteStatement;
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
+  };
 }
