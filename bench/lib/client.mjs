@@ -1,5 +1,5 @@
 // One load-generator connection and the per-process delivery accounting shared by scenarios.
-import { connectRawWs } from './rawws.mjs';
+import { connectRawWs, readClock } from './rawws.mjs';
 import { Histogram } from './hist.mjs';
 
 const MARK = Buffer.from('@T');
@@ -123,7 +123,7 @@ export class Pool {
       c.received++;
       this.deliveries++;
       if (this.counting) this.counted++;
-      if (t >= this.latencyFrom && t < this.latencyTo) this.hist.record(nowUs() - t);
+      if (t >= this.latencyFrom && t < this.latencyTo) this.hist.record(readClock.us - t);
       if (this.onDelivery !== null) this.onDelivery(c, t);
       if (c.tap !== null) c.tap(buf.toString('utf8', s, e));
       return;

@@ -134,6 +134,12 @@ export class RawWs {
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 /**
+ * When the read being parsed arrived (wall-clock µs): every frame of one read arrived together,
+ * so the clock is read once per read rather than once per frame.
+ */
+export const readClock = { us: 0 };
+
+/**
  * Opens a TCP connection and performs the WebSocket upgrade.
  * @param {{ port: number, host?: string, path: string, handlers: RawWsHandlers, state?: any, timeoutMs?: number }} o
  * @returns {Promise<RawWs>}
@@ -147,6 +153,7 @@ export function connectRawWs(o) {
     let upgraded = false;
     const onRead = (/** @type {number} */ nread, /** @type {Buffer} */ buf) => {
       if (upgraded) {
+        readClock.us = Math.round((performance.timeOrigin + performance.now()) * 1000);
         ws.onData(buf.subarray(0, nread));
         return true;
       }
