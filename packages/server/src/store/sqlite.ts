@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from './schema.js';
-import { startCheckpointer } from './checkpointer.js';
 import { sqliteAppender } from './sqlite-append.js';
 import { guardStore, SqlStore } from './sql-store.js';
 
@@ -15,12 +14,7 @@ export interface SqliteStoreOptions {
    * if the whole machine loses power. `full`: fsync on every commit, which survives that too.
    */
   sync: 'normal' | 'full';
-  /** Hears about failed background checkpoints (logged by the server). */
-  onCheckpointError?: (err: Error) => void;
 }
-
-/** How often the WAL is copied back into the database file. */
-const CHECKPOINT_INTERVAL_MS = 500;
 
 /** The embedded store: one SQLite file in WAL mode. */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStore> {
@@ -35,14 +29,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStor
   // The appender prepares statements against the schema, so it is made after migrating.
   const migrator = new SqlStore(db, 'sqlite');
   await migrator.migrate();
-  // Checkpoints run on a thread of their own (see checkpointer.ts); if it dies, inline again.
-  database.pragma('journal_size_limit = 67108864');
-  database.pragma('wal_autocheckpoint = 0');
-  const checkpointer = startCheckpointer(file, CHECKPOINT_INTERVAL_MS, (err, fatal) => {
-    opts.onCheckpointError?.(err);
-    if (fatal && database.open) database.pragma('wal_autocheckpoint = 1000');
-  });
-  const store = new SqlStore(db, 'sqlite', () => checkpointer.stop(), sqliteAppender(database));
+  const store = new SqlStore(db, 'sqlite', undefined, sqliteAppender(database));
   return guardStore(store);
 }
 
