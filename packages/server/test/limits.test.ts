@@ -120,6 +120,26 @@ describe('limits and bad input', () => {
     expect(healthy.ws.readyState).toBe(healthy.ws.OPEN);
   });
 
+  it('pings only connections that went silent, so a busy server never pings everyone at once', async () => {
+    const server = await start({ heartbeatMs: 300 });
+    const talker = await server.connect({ name: 'Talker' });
+    const quiet = await server.connect({ name: 'Quiet' });
+    let talkerPings = 0;
+    talker.ws.on('ping', () => talkerPings++);
+    const talking = setInterval(() => talker.ws.send(JSON.stringify({ op: 'ping' })), 30);
+    try {
+      // Two pings to the quiet one take at least two intervals; the talker was never silent that long.
+      await new Promise<void>((resolve) => {
+        let n = 0;
+        quiet.ws.on('ping', () => ++n === 2 && resolve());
+      });
+    } finally {
+      clearInterval(talking);
+    }
+    expect(talkerPings).toBe(0);
+    expect(quiet.ws.readyState).toBe(quiet.ws.OPEN);
+  });
+
   it('closes a client that stops reading with 1013 once its buffer passes the limit, holding at most that much', async () => {
     const limit = 64 * 1024;
     const server = await start({ ratePerSec: 0, sendBufferLimit: limit, maxText: 4000 });

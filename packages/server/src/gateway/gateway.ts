@@ -62,7 +62,6 @@ export class Gateway {
   private readonly unauthPerIp = new PerAddress();
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
-  private lastPing = Date.now();
   private readonly out: FrameOutput = { frames: new FrameCache(), writer: new CoalescingWriter() };
 
   constructor(
@@ -205,15 +204,21 @@ export class Gateway {
     for (const [bytes, isBinary] of held) handle(bytes, isBinary);
   }
 
+  /**
+   * Pings only connections silent for an interval: one that sent anything lately is alive. Pinging
+   * every connection at once used to stall delivery (thousands of writes, then as many pongs) once
+   * an interval; silences start at different times, so the pings are spread out.
+   */
   private beat(): void {
     const now = Date.now();
-    const pingDue = now - this.lastPing >= this.opts.heartbeatMs;
-    if (pingDue) this.lastPing = now;
+    const interval = this.opts.heartbeatMs;
     for (const c of this.conns) {
-      if (now - c.lastSeen > 2 * this.opts.heartbeatMs) {
+      const silent = now - c.lastSeen;
+      if (silent > 2 * interval) {
         this.log.debug({ session: c.id }, 'no answer to pings for two intervals; dropping');
         c.terminate();
-      } else if (pingDue) {
+      } else if (silent >= interval && now - c.lastPingAt >= interval) {
+        c.lastPingAt = now;
         c.ping();
       }
     }

@@ -22,6 +22,8 @@ function clip(reason: string): string {
 export class WsConnection implements Connection {
   /** Last time anything (a frame or a pong) arrived, ms. */
   lastSeen = Date.now();
+  /** Last time the heartbeat pinged it, ms. */
+  lastPingAt = 0;
   private closing = false;
 
   constructor(
