@@ -2,8 +2,6 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { UserRef } from '@roomcast/protocol';
 import { dedupKey, MissingRoomError, planAppends } from './append-plan.js';
 import { Batcher } from './batcher.js';
-
-export { MissingRoomError };
 import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
 import type {
   AddMemberResult,
@@ -49,6 +47,7 @@ export function guardStore<T extends object>(store: T): T {
   });
 }
 
+export { MissingRoomError };
 
 const MESSAGE_COLUMNS = [
   'room_id',
