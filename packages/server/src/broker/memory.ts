@@ -7,9 +7,11 @@ import { TokenBucket } from '../core/limits.js';
  * more on one bus to exercise the cross-node paths without Redis.
  */
 export class MemoryBus {
-  readonly subscribers = new Map<string, Map<MemoryBroker, BrokerHandler>>();
-  /** room → user id → (user, set of nodes where the user is online in the room). */
-  readonly presence = new Map<string, Map<string, { user: UserRef; nodes: Set<MemoryBroker> }>>();
+  // Arrays, not Sets: a bus has one node in embedded mode (a few in tests), and these exist per
+  // room and per user, so a small array saves ~100 bytes per connection over a Set.
+  readonly subscribers = new Map<string, Array<{ node: MemoryBroker; handler: BrokerHandler }>>();
+  /** room → user id → (user, nodes where the user is online in the room). */
+  readonly presence = new Map<string, Map<string, { user: UserRef; nodes: MemoryBroker[] }>>();
   /** Per-user message buckets, with the time each was last used (idle ones are dropped). */
   readonly buckets = new Map<string, { bucket: TokenBucket; used: number }>();
 }
@@ -24,21 +26,20 @@ export class MemoryBroker implements Broker {
 
   async subscribe(room: string, handler: BrokerHandler): Promise<void> {
     let subs = this.bus.subscribers.get(room);
-    if (!subs) this.bus.subscribers.set(room, (subs = new Map()));
-    subs.set(this, handler);
+    if (!subs) this.bus.subscribers.set(room, (subs = []));
+    const mine = subs.find((s) => s.node === this);
+    if (mine) mine.handler = handler;
+    else subs.push({ node: this, handler });
   }
 
   async unsubscribe(room: string): Promise<void> {
-    const subs = this.bus.subscribers.get(room);
-    if (!subs) return;
-    subs.delete(this);
-    if (subs.size === 0) this.bus.subscribers.delete(room);
+    this.dropSubscription(room);
   }
 
   publish(message: BrokerMessage): void {
     const subs = this.bus.subscribers.get(message.room);
     if (!subs) return;
-    for (const [node, handler] of subs) if (node !== this) handler(message);
+    for (const { node, handler } of subs) if (node !== this) handler(message);
   }
 
   async presenceAdd(room: string, user: UserRef): Promise<PresenceChange> {
@@ -46,9 +47,9 @@ export class MemoryBroker implements Broker {
     if (!users) this.bus.presence.set(room, (users = new Map()));
     let entry = users.get(user.id);
     const changed = entry === undefined;
-    if (!entry) users.set(user.id, (entry = { user, nodes: new Set() }));
+    if (!entry) users.set(user.id, (entry = { user, nodes: [] }));
     entry.user = user;
-    entry.nodes.add(this);
+    if (!entry.nodes.includes(this)) entry.nodes.push(this);
     return { changed, online: users.size };
   }
 
@@ -56,8 +57,8 @@ export class MemoryBroker implements Broker {
     const users = this.bus.presence.get(room);
     const entry = users?.get(userId);
     if (!users || !entry) return { changed: false, online: users?.size ?? 0 };
-    entry.nodes.delete(this);
-    if (entry.nodes.size > 0) return { changed: false, online: users.size };
+    entry.nodes = entry.nodes.filter((n) => n !== this);
+    if (entry.nodes.length > 0) return { changed: false, online: users.size };
     users.delete(userId);
     if (users.size === 0) this.bus.presence.delete(room);
     return { changed: true, online: users.size };
@@ -88,15 +89,22 @@ export class MemoryBroker implements Broker {
 
   async ping(): Promise<void> {}
 
+  private dropSubscription(room: string): void {
+    const subs = this.bus.subscribers.get(room);
+    if (!subs) return;
+    const rest = subs.filter((s) => s.node !== this);
+    if (rest.length === 0) this.bus.subscribers.delete(room);
+    else this.bus.subscribers.set(room, rest);
+  }
+
   async close(): Promise<void> {
-    for (const [room, subs] of this.bus.subscribers) {
-      subs.delete(this);
-      if (subs.size === 0) this.bus.subscribers.delete(room);
+    for (const room of [...this.bus.subscribers.keys()]) {
+      this.dropSubscription(room);
     }
     for (const [room, users] of this.bus.presence) {
       for (const [id, e] of users) {
-        e.nodes.delete(this);
-        if (e.nodes.size === 0) users.delete(id);
+        e.nodes = e.nodes.filter((n) => n !== this);
+        if (e.nodes.length === 0) users.delete(id);
       }
       if (users.size === 0) this.bus.presence.delete(room);
     }
