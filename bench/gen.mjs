@@ -86,12 +86,13 @@ const DISTURBED_PCT = 20;
 /**
  * Measures one window of `durationS` seconds; measures again (up to `job.retries` times) when
  * other processes on the machine took more than DISTURBED_PCT of either benchmark core.
- * `onOpen` runs as each window opens (to note counters at its start).
+ * `onOpen` runs as each window opens (to note counters at its start); `open` opens the window
+ * (scenario G opens one over several pools).
  */
-async function measureWindow(/** @type {Pool} */ pool, /** @type {Job} */ job, /** @type {number} */ durationS, onOpen = () => {}) {
+async function measureWindow(/** @type {Pool} */ pool, /** @type {Job} */ job, /** @type {number} */ durationS, onOpen = () => {}, open = () => openWindow(pool, job)) {
   for (let attempt = 1; ; attempt++) {
     onOpen();
-    const close = openWindow(pool, job);
+    const close = open();
     await sleep(durationS * 1000);
     const m = { ...close(), attempts: attempt, disturbed: false };
     const other = Math.max(0, ...(m.otherCpuPct ?? []).map((v) => v ?? 0));
@@ -585,20 +586,6 @@ function openClusterWindow(/** @type {Pool[]} */ pools, /** @type {Job} */ job) 
   };
 }
 
-/** measureWindow for G: measures again when other processes disturbed the window. */
-async function measureClusterWindow(/** @type {Pool[]} */ pools, /** @type {Job} */ job, /** @type {number} */ durationS, onOpen = () => {}) {
-  for (let attempt = 1; ; attempt++) {
-    onOpen();
-    const close = openClusterWindow(pools, job);
-    await sleep(durationS * 1000);
-    const m = { ...close(), attempts: attempt, disturbed: false };
-    const other = Math.max(0, ...(m.otherCpuPct ?? []).map((v) => v ?? 0));
-    m.disturbed = other > DISTURBED_PCT;
-    if (!m.disturbed || attempt > (job.retries ?? 0)) return m;
-    progress(`other processes took ${Math.round(other)}% of a core: measuring again`);
-  }
-}
-
 /** Per-message CPU figures of a window in which each node's subscribers got every message. */
 function perMessage(/** @type {any} */ m, /** @type {number[]} */ subsPerNode) {
   // Every message reaches every subscriber, so a node's messages = its deliveries / its subscribers.
@@ -673,7 +660,7 @@ async function cluster(/** @type {Job} */ job) {
   pump();
   await sleep(p.warmupS * 1000);
   progress('fan-out: measuring');
-  const m = await measureClusterWindow(pools, job, p.durationS);
+  const m = await measureWindow(pools[0], job, p.durationS, () => {}, () => openClusterWindow(pools, job));
   running = false;
   const drained = await until(() => done() >= sent, 10000);
   for (const pool of pools) pool.onDelivery = null;
@@ -698,7 +685,7 @@ async function cluster(/** @type {Job} */ job) {
     await sleep(p.hopWarmupS * 1000);
     progress('Redis hop: measuring');
     let sent0 = 0;
-    const h = await measureClusterWindow(pools, job, p.hopDurationS, () => (sent0 = pacing.sent));
+    const h = await measureWindow(pools[0], job, p.hopDurationS, () => (sent0 = pacing.sent), () => openClusterWindow(pools, job));
     const sentInWindow = pacing.sent - sent0;
     pacing.stop();
     // Late deliveries of the window's messages still count for latency (not for deliveries/s).
