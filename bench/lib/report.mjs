@@ -15,6 +15,26 @@ const fmt = {
   x: (/** @type {any} */ v) => (typeof v === 'number' && Number.isFinite(v) ? `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}×` : '—'),
 };
 
+/** @typedef {[string, (r: any) => string]} Column */
+/** @type {Column[]} */
+const LATENCY_AND_CPU = [
+  ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
+  ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
+  ['max ms', (r) => fmt.ms(r.latency?.max)],
+  ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
+  ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
+];
+/** @type {Column[]} */
+const LOAD = [
+  ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
+  ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+];
+/** @type {Column[]} */
+const DELIVERED_AND_LOAD = [
+  ['delivered', (r) => (typeof r.deliveredShare === 'number' ? `${(100 * r.deliveredShare).toFixed(1)}%` : '—')],
+  ...LOAD,
+];
+
 /**
  * Per scenario: the columns of its table, and the headline metric (for ratios and the chart).
  * @type {Record<string, { cols: Array<[string, (r: any) => string]>, metric: { name: string, get: (r: any) => number | null | undefined, higherIsBetter: boolean, unit: string } }>}
@@ -23,13 +43,8 @@ const TABLES = {
   A: {
     cols: [
       ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
-      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
-      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
-      ['max ms', (r) => fmt.ms(r.latency?.max)],
-      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
-      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
-      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
-      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+      ...LATENCY_AND_CPU,
+      ...LOAD,
       ['setup s', (r) => fmt.num(r.setupS, 1)],
     ],
     metric: { name: 'deliveries/s', get: (r) => r.deliveriesPerS, higherIsBetter: true, unit: '/s' },
@@ -38,28 +53,16 @@ const TABLES = {
     cols: [
       ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
       ['offered', (r) => fmt.int(r.offeredPerS)],
-      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
-      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
-      ['max ms', (r) => fmt.ms(r.latency?.max)],
-      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
-      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
-      ['delivered', (r) => (typeof r.deliveredShare === 'number' ? `${(100 * r.deliveredShare).toFixed(1)}%` : '—')],
-      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
-      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+      ...LATENCY_AND_CPU,
+      ...DELIVERED_AND_LOAD,
     ],
     metric: { name: 'server CPU µs per delivery', get: (r) => r.usPerDelivery, higherIsBetter: false, unit: 'µs' },
   },
   C: {
     cols: [
       ['deliveries/s', (r) => fmt.int(r.deliveriesPerS)],
-      ['p50 ms', (r) => fmt.ms(r.latency?.p50)],
-      ['p99 ms', (r) => fmt.ms(r.latency?.p99)],
-      ['max ms', (r) => fmt.ms(r.latency?.max)],
-      ['server CPU', (r) => fmt.pct(r.serverCpuPct)],
-      ['µs/delivery', (r) => fmt.num(r.usPerDelivery, 2)],
-      ['delivered', (r) => (typeof r.deliveredShare === 'number' ? `${(100 * r.deliveredShare).toFixed(1)}%` : '—')],
-      ['gen CPU', (r) => fmt.pct(r.genCpuPct)],
-      ['other load c0/c1', (r) => (Array.isArray(r.otherCpuPct) ? r.otherCpuPct.map((v) => (v === null ? '?' : v.toFixed(0))).join('/') + '%' : '—')],
+      ...LATENCY_AND_CPU,
+      ...DELIVERED_AND_LOAD,
     ],
     metric: { name: 'p99 latency', get: (r) => r.latency?.p99, higherIsBetter: false, unit: 'ms' },
   },
