@@ -243,17 +243,25 @@ async function bigRoom(/** @type {Job} */ job) {
   return out;
 }
 
-/** (C) latency: one publisher at `ratePerS` messages a second. */
-async function latency(/** @type {Pool} */ pool, /** @type {Job} */ job, pub, subscribers, p) {
+/**
+ * Paces `senders` at `ratePerS` messages a second in all, warms up, measures one window, stops.
+ * Returns the window and the deliveries it owes (messages sent in it × `fanout`).
+ */
+async function pacedWindow(/** @type {Pool} */ pool, /** @type {Job} */ job, senders, /** @type {number} */ ratePerS, /** @type {number} */ fanout, p) {
   progress('warming up');
-  const pacing = pace(pool, [pub], p.ratePerS);
+  const pacing = pace(pool, senders, ratePerS);
   await sleep(p.warmupS * 1000);
   progress('measuring');
   let sent0 = 0;
   const m = await measureWindow(pool, job, p.durationS, () => (sent0 = pacing.sent));
-  const sentInWindow = pacing.sent - sent0;
+  const expected = (pacing.sent - sent0) * fanout;
   pacing.stop();
-  const expected = sentInWindow * subscribers;
+  return { m, expected, pacing };
+}
+
+/** (C) latency: one publisher at `ratePerS` messages a second. */
+async function latency(/** @type {Pool} */ pool, /** @type {Job} */ job, pub, subscribers, p) {
+  const { m, expected, pacing } = await pacedWindow(pool, job, [pub], p.ratePerS, subscribers, p);
   await until(() => pool.hist.n >= expected, 3000);
   const res = {
     ...m,
@@ -411,15 +419,7 @@ async function rooms(/** @type {Job} */ job) {
 
 /** (B) many rooms: every connection sends `ratePerConn` messages a second to its room. */
 async function manyRooms(/** @type {Pool} */ pool, /** @type {Job} */ job, senders, fanout, p) {
-  progress('warming up');
-  const pacing = pace(pool, senders, senders.length * p.ratePerConn);
-  await sleep(p.warmupS * 1000);
-  progress('measuring');
-  let sent0 = 0;
-  const m = await measureWindow(pool, job, p.durationS, () => (sent0 = pacing.sent));
-  const sentInWindow = pacing.sent - sent0;
-  pacing.stop();
-  const expected = sentInWindow * fanout;
+  const { m, expected, pacing } = await pacedWindow(pool, job, senders, senders.length * p.ratePerConn, fanout, p);
   // An overloaded server still owes the backlog: wait for it, so F starts from an idle server.
   await until(() => pool.hist.n >= expected, 3000);
   const backlogUntil = performance.now() + 60000;
