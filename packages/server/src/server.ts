@@ -38,7 +38,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   const tls = config.tlsCert ? { cert: readPem(config.tlsCert, '--tls-cert'), key: readPem(config.tlsKey, '--tls-key') } : undefined;
   const jwt = config.auth === 'guest' ? null : openJwtVerifier(config);
   const log = logger ?? createLogger(config.logLevel);
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   let chat: ChatService | undefined;
   let broker: Broker;
   if (config.redisUrl) {
@@ -140,9 +140,9 @@ function openJwtVerifier(c: ServerConfig): JwtVerifier {
   }
 }
 
-async function openStore(c: ServerConfig) {
+async function openStore(c: ServerConfig, log: Logger) {
   if (!c.postgresUrl) {
-    const store = await openSqliteStore({ dataDir: c.dataDir, sync: c.sync });
+    const store = await openSqliteStore({ dataDir: c.dataDir, sync: c.sync, onCheckpointError: (err) => log.warn({ err: err.message }, 'SQLite checkpoint problem') });
     // One process owns the file: ephemeral rooms left by a crash have no members online any more.
     await store.deleteEphemeralRooms();
     return store;

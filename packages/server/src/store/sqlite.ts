@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { checkpointInBackground, DEFAULT_CHECKPOINTS, type CheckpointOptions } from './checkpointer.js';
 import type { Database } from './schema.js';
 import { sqliteAppender } from './sqlite-append.js';
 import { guardStore, SqlStore } from './sql-store.js';
@@ -14,6 +15,10 @@ export interface SqliteStoreOptions {
    * if the whole machine loses power. `full`: fsync on every commit, which survives that too.
    */
   sync: 'normal' | 'full';
+  /** Hears about failed background checkpoints (the server logs them). */
+  onCheckpointError?: (err: Error) => void;
+  /** Tuning of the background checkpoints (tests make them small). */
+  checkpoints?: CheckpointOptions;
 }
 
 /** The embedded store: one SQLite file in WAL mode. */
@@ -29,7 +34,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStor
   // The appender prepares statements against the schema, so it is made after migrating.
   const migrator = new SqlStore(db, 'sqlite');
   await migrator.migrate();
-  const store = new SqlStore(db, 'sqlite', undefined, sqliteAppender(database));
+  // Checkpoints run on a thread of their own (see checkpointer.ts).
+  const checkpointer = checkpointInBackground(database, file, opts.checkpoints ?? DEFAULT_CHECKPOINTS, (err) => opts.onCheckpointError?.(err));
+  const store = new SqlStore(db, 'sqlite', () => checkpointer.stop(), sqliteAppender(database));
   return guardStore(store);
 }
 
