@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mintToken, parseTtl } from './auth/mint.js';
 import { ConfigError, describeOptions, OPTIONS, resolveConfig } from './config.js';
@@ -37,6 +38,10 @@ async function serve(argv: string[]): Promise<void> {
       `  health:    ${shown}/healthz\n  stats:     ${shown}/api/stats\n  metrics:   ${shown}/metrics\n` +
       `  data:      ${config.dataDir}\n`,
   );
+  if (availableParallelism() === 1 && !process.execArgv.includes('--single-threaded-gc')) {
+    // V8 sizes its GC threads by the machine's cores; on one core they pause this process.
+    log.info({}, 'this process may use one CPU: start node with --single-threaded-gc for steadier latency (docs/deployment.md, "One CPU")');
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
