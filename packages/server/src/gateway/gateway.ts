@@ -97,7 +97,7 @@ export class Gateway {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const ip = clientAddress(req, this.opts.trustProxy);
     const identify: Promise<UpgradeIdentity> = originAllowed(req.headers.origin, req.headers.host, this.opts.allowedOrigins)
       ? this.auth.fromUpgrade(url.searchParams, req.headers.authorization)
@@ -235,6 +235,14 @@ export class Gateway {
     for (const c of this.conns) c.terminate();
     this.wss.close();
   }
+}
+
+/**
+ * A listener for the socket's whole life, so not a closure: closures made in handleUpgrade share
+ * one context, and a long-lived one would keep the upgrade request and its headers alive.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function parseAuthFrame(data: Buffer): { token: string; ref?: string | number } | null {
