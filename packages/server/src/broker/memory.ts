@@ -10,13 +10,39 @@ export class MemoryBus {
   // Arrays, not Sets: a bus has one node in embedded mode (a few in tests), and these exist per
   // room and per user, so a small array saves ~100 bytes per connection over a Set.
   readonly subscribers = new Map<string, Array<{ node: MemoryBroker; handler: BrokerHandler }>>();
-  /** room → user id → (user, nodes where the user is online in the room). */
-  readonly presence = new Map<string, Map<string, { user: UserRef; nodes: MemoryBroker[] }>>();
+  /** Who is online in each room (or user key), on which nodes. */
+  readonly presence = new Map<string, Members>();
   /** Per-user message buckets, with the time each was last used (idle ones are dropped). */
   readonly buckets = new Map<string, { bucket: TokenBucket; used: number }>();
 }
 
 const IDLE_BUCKET_MS = 60_000;
+
+/** A user online in a room, and the nodes where they are. */
+interface PresenceEntry {
+  user: UserRef;
+  nodes: MemoryBroker[];
+}
+
+/**
+ * A room's online users: a lone entry is kept bare, since each user's own presence key (and many
+ * a room) has exactly one, and a Map per connection costs ~250 bytes.
+ */
+type Members = PresenceEntry | Map<string, PresenceEntry>;
+
+function findMember(m: Members | undefined, userId: string): PresenceEntry | undefined {
+  if (m === undefined) return undefined;
+  if (m instanceof Map) return m.get(userId);
+  return m.user.id === userId ? m : undefined;
+}
+
+function countMembers(m: Members | undefined): number {
+  return m === undefined ? 0 : m instanceof Map ? m.size : 1;
+}
+
+function listMembers(m: Members | undefined): PresenceEntry[] {
+  return m === undefined ? [] : m instanceof Map ? [...m.values()] : [m];
+}
 
 /** The in-process Broker. Publishing delivers synchronously to the other nodes on the bus. */
 export class MemoryBroker implements Broker {
@@ -25,11 +51,12 @@ export class MemoryBroker implements Broker {
   constructor(private readonly bus: MemoryBus = new MemoryBus()) {}
 
   async subscribe(room: string, handler: BrokerHandler): Promise<void> {
-    let subs = this.bus.subscribers.get(room);
-    if (!subs) this.bus.subscribers.set(room, (subs = []));
-    const mine = subs.find((s) => s.node === this);
+    const subs = this.bus.subscribers.get(room);
+    // Literals, not push onto []: a first push reserves room for 17 elements.
+    const mine = subs?.find((s) => s.node === this);
     if (mine) mine.handler = handler;
-    else subs.push({ node: this, handler });
+    else if (subs) subs.push({ node: this, handler });
+    else this.bus.subscribers.set(room, [{ node: this, handler }]);
   }
 
   async unsubscribe(room: string): Promise<void> {
@@ -43,33 +70,47 @@ export class MemoryBroker implements Broker {
   }
 
   async presenceAdd(room: string, user: UserRef): Promise<PresenceChange> {
-    let users = this.bus.presence.get(room);
-    if (!users) this.bus.presence.set(room, (users = new Map()));
-    let entry = users.get(user.id);
+    const members = this.bus.presence.get(room);
+    let entry = findMember(members, user.id);
     const changed = entry === undefined;
-    if (!entry) users.set(user.id, (entry = { user, nodes: [] }));
+    if (!entry) {
+      entry = { user, nodes: [this] };
+      if (members === undefined) this.bus.presence.set(room, entry);
+      else if (members instanceof Map) members.set(user.id, entry);
+      else this.bus.presence.set(room, new Map([[members.user.id, members], [user.id, entry]]));
+    }
     entry.user = user;
     if (!entry.nodes.includes(this)) entry.nodes.push(this);
-    return { changed, online: users.size };
+    return { changed, online: countMembers(this.bus.presence.get(room)) };
   }
 
   async presenceRemove(room: string, userId: string): Promise<PresenceChange> {
-    const users = this.bus.presence.get(room);
-    const entry = users?.get(userId);
-    if (!users || !entry) return { changed: false, online: users?.size ?? 0 };
+    const members = this.bus.presence.get(room);
+    const entry = findMember(members, userId);
+    if (!entry) return { changed: false, online: countMembers(members) };
     entry.nodes = entry.nodes.filter((n) => n !== this);
-    if (entry.nodes.length > 0) return { changed: false, online: users.size };
-    users.delete(userId);
-    if (users.size === 0) this.bus.presence.delete(room);
-    return { changed: true, online: users.size };
+    if (entry.nodes.length > 0) return { changed: false, online: countMembers(members) };
+    this.forget(room, userId);
+    return { changed: true, online: countMembers(this.bus.presence.get(room)) };
   }
 
   async presenceList(room: string): Promise<UserRef[]> {
-    return [...(this.bus.presence.get(room)?.values() ?? [])].map((e) => e.user);
+    return listMembers(this.bus.presence.get(room)).map((e) => e.user);
   }
 
   async presenceCounts(rooms: string[]): Promise<Map<string, number>> {
-    return new Map(rooms.map((r) => [r, this.bus.presence.get(r)?.size ?? 0]));
+    return new Map(rooms.map((r) => [r, countMembers(this.bus.presence.get(r))]));
+  }
+
+  /** Removes a user from a room's presence, and the room once nobody is left. */
+  private forget(room: string, userId: string): void {
+    const members = this.bus.presence.get(room);
+    if (members instanceof Map) {
+      members.delete(userId);
+      if (members.size === 0) this.bus.presence.delete(room);
+    } else if (members?.user.id === userId) {
+      this.bus.presence.delete(room);
+    }
   }
 
   async takeUserToken(userId: string, ratePerSec: number): Promise<boolean> {
@@ -101,12 +142,11 @@ export class MemoryBroker implements Broker {
     for (const room of [...this.bus.subscribers.keys()]) {
       this.dropSubscription(room);
     }
-    for (const [room, users] of this.bus.presence) {
-      for (const [id, e] of users) {
+    for (const [room, members] of [...this.bus.presence]) {
+      for (const e of listMembers(members)) {
         e.nodes = e.nodes.filter((n) => n !== this);
-        if (e.nodes.length === 0) users.delete(id);
+        if (e.nodes.length === 0) this.forget(room, e.user.id);
       }
-      if (users.size === 0) this.bus.presence.delete(room);
     }
   }
 }

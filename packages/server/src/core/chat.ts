@@ -69,8 +69,8 @@ export class ChatService {
   readonly verifyToken: ((token: string) => Promise<VerifiedToken>) | undefined;
   readonly stats = new ChatStats();
   readonly rooms: LiveRooms;
-  /** Local sessions by user id. */
-  readonly users = new Map<string, Set<Session>>();
+  /** Local sessions by user id (an array: almost every user has one or two). */
+  readonly users = new Map<string, Session[]>();
   readonly sessions = new Set<Session>();
   private readonly pendingWork = new Set<Promise<unknown>>();
   readonly intake: FrameIntake;
@@ -97,12 +97,14 @@ export class ChatService {
     this.scheduleExpiry(session);
     this.sessions.add(session);
     this.stats.connectionsTotal++;
-    let mine = this.users.get(user.id);
-    if (!mine) {
-      this.users.set(user.id, (mine = new Set()));
+    const mine = this.users.get(user.id);
+    if (mine) {
+      mine.push(session);
+    } else {
+      // A literal, not push: a first push reserves room for 17 elements.
+      this.users.set(user.id, [session]);
       void this.broker.subscribe(userChannel(user.id), this.cluster.onBrokerMessage).catch((err: unknown) => this.log.warn({ err }, 'user channel subscribe failed'));
     }
-    mine.add(session);
     session.enqueue(() => this.track(this.welcome(session, guestToken)));
     return session;
   }
@@ -152,8 +154,9 @@ export class ChatService {
     clearTimeout(session.expiryTimer);
     this.sessions.delete(session);
     const mine = this.users.get(session.user.id);
-    mine?.delete(session);
-    if (mine && mine.size === 0) {
+    const i = mine ? mine.indexOf(session) : -1;
+    if (mine && i >= 0) mine.splice(i, 1);
+    if (mine && mine.length === 0) {
       this.users.delete(session.user.id);
       void this.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});
     }

@@ -50,7 +50,8 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
   // directly, on other nodes through each user's control channel.
   const after = (await chat.store.getRoom(room.id))?.lastSeq ?? 0;
   for (const userId of [me.id, peer.id]) {
-    for (const s of chat.users.get(userId) ?? []) {
+    // A copy: a session may close (and leave the list) while attach awaits.
+    for (const s of [...(chat.users.get(userId) ?? [])]) {
       s.memberOf.add(room.id);
       if (!s.rooms.has(room.id) && !s.closed) await chat.attach(s, room, false);
     }
