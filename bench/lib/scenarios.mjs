@@ -37,7 +37,7 @@ export const MODES = {
     A: { subscribers: 1000, inflight: 16, warmupS: 2, durationS: 10 },
     B: { conns: 2000, roomSize: 10, ratePerConn: 2, warmupS: 3, durationS: 15 },
     C: { subscribers: 500, ratePerS: 40, warmupS: 2, durationS: 15 },
-    D: { conns: 10000, roomSize: 10, settleS: 3 },
+    D: { conns: 10000, roomSize: 10, settleS: 10 },
     D19: { conns: 19000, roomSize: 10, settleS: 3 },
     E: { missed: 10000 },
     F: { conns: 2000, roomSize: 10, startRate: 20000, factor: 1.3, maxSteps: 8, trialS: 3, trialWarmS: 1, refineSteps: 2, p99LimitMs: 50 },
