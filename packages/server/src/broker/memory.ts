@@ -52,10 +52,10 @@ export class MemoryBroker implements Broker {
 
   async subscribe(room: string, handler: BrokerHandler): Promise<void> {
     const subs = this.bus.subscribers.get(room);
-    // Literals, not push onto []: a first push reserves room for 17 elements.
     const mine = subs?.find((s) => s.node === this);
     if (mine) mine.handler = handler;
     else if (subs) subs.push({ node: this, handler });
+    // A literal, not a push onto []: a first push reserves room for 17 elements.
     else this.bus.subscribers.set(room, [{ node: this, handler }]);
   }
 

@@ -27,8 +27,8 @@ let stopped = false;
 function pass() {
   if (stopped) return;
   try {
-    // Passes again while the writer added much during the last one, so that what is left for
-    // the writer to copy is small.
+    // Passes again (up to three times) while the log keeps growing by much, so that what is
+    // left for the writer to copy is small.
     let row;
     for (let i = 0, before = -1; i < 3; i++) {
       [row] = db.pragma('wal_checkpoint(PASSIVE)');
