@@ -46,30 +46,61 @@ export class FrameCache {
   }
 }
 
-/** Corks sockets on their first write in a job and uncorks them all once the job is done. */
+/** A connection's frames held by a CoalescingWriter until the end of the current job. */
+export interface FrameQueue {
+  /** The first frame queued in this job, or null when nothing is queued. */
+  queued: Buffer | null;
+  /** Frames after the first (null until a second one comes: most sockets get one per job). */
+  queuedMore: Buffer[] | null;
+  queuedBytes: number;
+  /** Writes out and clears what is queued. */
+  writeQueued(): void;
+}
+
+/**
+ * Holds each connection's frames until the JavaScript job that wrote them is done, then writes
+ * them: a lone frame with a plain write, several with one writev. Holding frames in the
+ * connection (not in a corked stream) keeps the lone-frame case, which is most of a many-rooms
+ * load, free of the stream's buffering objects.
+ */
 export class CoalescingWriter {
-  private readonly corked: Writable[] = [];
+  private readonly pending: FrameQueue[] = [];
   private scheduled = false;
 
-  write(socket: Writable, frame: Buffer): void {
-    if (!socket.writableCorked) {
-      socket.cork();
-      this.corked.push(socket);
+  write(q: FrameQueue, frame: Buffer): void {
+    if (q.queued === null) {
+      q.queued = frame;
+      this.pending.push(q);
       if (!this.scheduled) {
         this.scheduled = true;
         process.nextTick(this.flush);
       }
+    } else if (q.queuedMore === null) {
+      q.queuedMore = [frame];
+    } else {
+      q.queuedMore.push(frame);
     }
-    socket.write(frame);
+    q.queuedBytes += frame.byteLength;
   }
 
-  /** Writes out everything corked so far (one writev per socket). */
+  /** Writes out everything queued so far. */
   readonly flush = (): void => {
     this.scheduled = false;
-    const sockets = this.corked.splice(0);
-    for (const s of sockets) {
-      // A socket may have been corked more than once (by ws inside the job): undo them all.
-      while (s.writableCorked > 0) s.uncork();
-    }
+    const pending = this.pending;
+    // By index: a write can fail synchronously and close a connection, which may queue more.
+    for (let i = 0; i < pending.length; i++) pending[i]!.writeQueued();
+    pending.length = 0;
   };
+}
+
+/** Writes a queue's frames to its socket: one write for a lone frame, one writev for several. */
+export function writeFrames(socket: Writable, first: Buffer, more: Buffer[] | null): void {
+  if (more === null) {
+    socket.write(first);
+    return;
+  }
+  socket.cork();
+  socket.write(first);
+  for (const frame of more) socket.write(frame);
+  socket.uncork();
 }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Connection } from '../core/session.js';
-import type { CoalescingWriter, FrameCache } from './frame-writer.js';
+import { writeFrames, type CoalescingWriter, type FrameCache, type FrameQueue } from './frame-writer.js';
 
 /** What all connections of a gateway share for writing frames. */
 export interface FrameOutput {
@@ -19,11 +19,14 @@ function clip(reason: string): string {
 }
 
 /** A `ws` WebSocket as the core's Connection. */
-export class WsConnection implements Connection {
+export class WsConnection implements Connection, FrameQueue {
   /** Last time anything (a frame or a pong) arrived, ms. */
   lastSeen = Date.now();
   /** Last time the heartbeat pinged it, ms. */
   lastPingAt = 0;
+  queued: Buffer | null = null;
+  queuedMore: Buffer[] | null = null;
+  queuedBytes = 0;
   private closing = false;
 
   constructor(
@@ -35,17 +38,29 @@ export class WsConnection implements Connection {
   ) {}
 
   /**
-   * Writes a frame straight to the socket: ws would frame it again for every recipient. Safe
-   * beside ws's own writes (pings, close): ws compresses nothing here, so it never holds frames
-   * back in a queue, and both write whole frames to the same stream in call order.
+   * Queues a frame for the socket, written at the end of the job (see CoalescingWriter); ws would
+   * frame it again for every recipient. Safe beside ws's own writes: ws compresses nothing here,
+   * both write whole frames, a ping or pong may go between two messages, and what is queued goes
+   * out before our close frame and never after the peer's.
    */
   send(data: Uint8Array, binary: boolean): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    this.out.writer.write(this.socket, this.out.frames.frame(data, binary));
+    this.out.writer.write(this, this.out.frames.frame(data, binary));
+  }
+
+  writeQueued(): void {
+    const first = this.queued;
+    const more = this.queuedMore;
+    this.queued = null;
+    this.queuedMore = null;
+    this.queuedBytes = 0;
+    // Once a close frame went either way, nothing more may be sent (RFC 6455 §5.5.1).
+    if (first !== null && this.ws.readyState === WebSocket.OPEN) writeFrames(this.socket, first, more);
   }
 
   close(code: number, reason: string): void {
     if (this.closing) return;
+    this.writeQueued();
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
       this.ws.close(code, clip(reason));
@@ -60,11 +75,14 @@ export class WsConnection implements Connection {
 
   terminate(): void {
     this.closing = true;
+    this.queued = null;
+    this.queuedMore = null;
+    this.queuedBytes = 0;
     this.ws.terminate();
   }
 
   get bufferedAmount(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.queuedBytes;
   }
 
   get isOpen(): boolean {
@@ -72,6 +90,8 @@ export class WsConnection implements Connection {
   }
 
   drained(): Promise<void> {
+    // Queued frames are written on the next tick (the writer's flush was scheduled first).
+    if (this.queuedBytes > 0) return new Promise<void>((resolve) => process.nextTick(resolve)).then(() => this.drained());
     if (this.socket.writableLength === 0 || !this.isOpen) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {

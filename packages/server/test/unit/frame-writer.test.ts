@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CoalescingWriter, encodeFrame, FrameCache } from '../../src/gateway/frame-writer.js';
+import { CoalescingWriter, encodeFrame, FrameCache, writeFrames, type FrameQueue } from '../../src/gateway/frame-writer.js';
 
 /** Parses one unmasked server frame: FIN+opcode, payload length and payload. */
 function parse(frame: Buffer): { fin: boolean; opcode: number; length: number; payload: Buffer } {
@@ -18,8 +18,24 @@ function parse(frame: Buffer): { fin: boolean; opcode: number; length: number; p
   return { fin: ((frame[0] as number) & 0x80) !== 0, opcode: (frame[0] as number) & 0x0f, length, payload: frame.subarray(head) };
 }
 
+/** A FrameQueue over a plain stream, as WsConnection is over its socket. */
+class StreamQueue implements FrameQueue {
+  queued: Buffer | null = null;
+  queuedMore: Buffer[] | null = null;
+  queuedBytes = 0;
+  constructor(readonly stream: Writable) {}
+  writeQueued(): void {
+    const first = this.queued;
+    const more = this.queuedMore;
+    this.queued = null;
+    this.queuedMore = null;
+    this.queuedBytes = 0;
+    if (first) writeFrames(this.stream, first, more);
+  }
+}
+
 /** A writable that records each call to the underlying sink: one entry per write or writev. */
-function sink(): { stream: Writable; calls: Buffer[][] } {
+function sink(): { stream: Writable; q: StreamQueue; calls: Buffer[][] } {
   const calls: Buffer[][] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -31,7 +47,7 @@ function sink(): { stream: Writable; calls: Buffer[][] } {
       cb();
     },
   });
-  return { stream, calls };
+  return { stream, q: new StreamQueue(stream), calls };
 }
 
 describe('encodeFrame', () => {
@@ -65,12 +81,14 @@ describe('CoalescingWriter', () => {
     const a = sink();
     const b = sink();
     const frames = ['1', '2', '3'].map((t) => encodeFrame(Buffer.from(t), false));
-    for (const f of frames) writer.write(a.stream, f);
-    writer.write(b.stream, frames[0] as Buffer);
+    for (const f of frames) writer.write(a.q, f);
+    writer.write(b.q, frames[0] as Buffer);
     expect(a.calls).toEqual([]); // held until the job ends
+    expect(a.q.queuedBytes).toBe(9);
     await new Promise<void>((r) => process.nextTick(r));
     expect(a.calls).toEqual([frames]);
     expect(b.calls).toEqual([[frames[0]]]);
+    expect(a.q.queuedBytes).toBe(0);
     expect(a.stream.writableCorked).toBe(0);
     expect(b.stream.writableCorked).toBe(0);
   });
@@ -78,21 +96,42 @@ describe('CoalescingWriter', () => {
   it('starts over in the next job: nothing is held across turns', async () => {
     const writer = new CoalescingWriter();
     const a = sink();
-    writer.write(a.stream, encodeFrame(Buffer.from('x'), false));
+    writer.write(a.q, encodeFrame(Buffer.from('x'), false));
     await new Promise<void>((r) => setImmediate(r));
-    writer.write(a.stream, encodeFrame(Buffer.from('y'), false));
+    writer.write(a.q, encodeFrame(Buffer.from('y'), false));
     await new Promise<void>((r) => setImmediate(r));
-    expect(a.calls.length).toBe(2);
+    expect(a.calls.map((c) => c.length)).toEqual([1, 1]);
   });
 
-  it('leaves a socket corked by someone else inside the job uncorked at the end', async () => {
+  it('writes a queue emptied early (a closing connection) only once', async () => {
     const writer = new CoalescingWriter();
     const a = sink();
-    writer.write(a.stream, encodeFrame(Buffer.from('x'), false));
-    a.stream.cork(); // ws corks around its own frames
-    a.stream.write(Buffer.from('ping'));
+    writer.write(a.q, encodeFrame(Buffer.from('x'), false));
+    writer.write(a.q, encodeFrame(Buffer.from('y'), false));
+    a.q.writeQueued(); // what WsConnection.close does before its close frame
+    a.stream.write(Buffer.from('close'));
     await new Promise<void>((r) => process.nextTick(r));
-    expect(a.stream.writableCorked).toBe(0);
-    expect(a.calls.flat().map((c) => c.length)).toEqual([3, 4]);
+    expect(a.calls.flat().map((c) => c.toString('latin1').slice(2))).toEqual(['x', 'y', 'ose']);
+  });
+
+  it('keeps order when a flush queues more (a write that fails closes and notifies)', async () => {
+    const writer = new CoalescingWriter();
+    const a = sink();
+    const b = sink();
+    const reentrant: FrameQueue = {
+      queued: null,
+      queuedMore: null,
+      queuedBytes: 0,
+      writeQueued() {
+        this.queued = null;
+        this.queuedBytes = 0;
+        writer.write(b.q, encodeFrame(Buffer.from('late'), false));
+      },
+    };
+    writer.write(a.q, encodeFrame(Buffer.from('x'), false));
+    writer.write(reentrant, encodeFrame(Buffer.from('y'), false));
+    await new Promise<void>((r) => process.nextTick(r));
+    expect(a.calls.length).toBe(1);
+    expect(b.calls.flat().map((c) => c.toString('latin1').slice(2))).toEqual(['late']);
   });
 });
