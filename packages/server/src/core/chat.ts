@@ -72,7 +72,9 @@ export class ChatService {
   /** Local sessions by user id (an array: almost every user has one or two). */
   readonly users = new Map<string, Session[]>();
   readonly sessions = new Set<Session>();
-  private readonly pendingWork = new Set<Promise<unknown>>();
+  /** Tracked work in flight, and who waits for it to reach zero (shutdown). */
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
   readonly intake: FrameIntake;
   readonly cluster: ClusterSync;
 
@@ -172,15 +174,23 @@ export class ChatService {
   async shutdown(): Promise<void> {
     this.cluster.stop();
     for (const s of [...this.sessions]) s.conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
-    while (this.pendingWork.size > 0) await Promise.allSettled([...this.pendingWork]);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Registers work that shutdown must wait for. */
+  /**
+   * Registers work that shutdown must wait for. A counter, not a set of promises: two of these
+   * per message, and a Set's table churn was a visible share of the garbage.
+   */
   track<T>(p: Promise<T>): Promise<T> {
-    this.pendingWork.add(p);
-    void p.finally(() => this.pendingWork.delete(p)).catch(() => {});
+    this.inFlight++;
+    p.then(this.settled, this.settled);
     return p;
   }
+
+  private readonly settled = (): void => {
+    if (--this.inFlight > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  };
 
   // ---- delivery ---------------------------------------------------------------------------------
 
@@ -209,7 +219,7 @@ export class ChatService {
    * the session's next request need not wait for the commit.
    */
   async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): Promise<void> {
-    await this.takeUserToken(ctx.session.user.id);
+    if (this.config.userRate > 0) await this.takeUserToken(ctx.session.user.id);
     void this.track(
       this.publish(room, userRef(ctx.session.user), body, ctx.session.id).then(
         (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
@@ -218,10 +228,6 @@ export class ChatService {
     );
   }
 
-  /**
-   * Stores a message and, once committed, delivers it to the room's members here and on other
-   * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
-   */
   /** The per-user message limit, shared by all the user's connections on every node. */
   async takeUserToken(userId: string): Promise<void> {
     if (this.config.userRate <= 0) return;
@@ -231,6 +237,10 @@ export class ChatService {
     }
   }
 
+  /**
+   * Stores a message and, once committed, delivers it to the room's members here and on other
+   * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
+   */
   async publish(room: RoomInfo, from: UserRef, body: PostBody, exceptSession?: string): Promise<AppendResult> {
     // Never acknowledge what other nodes could not be told about: the client retries instead.
     if (!this.broker.available) throw new ChatError('unavailable', 'the cluster broker is unavailable right now; retry in a moment');
@@ -269,6 +279,16 @@ export class ChatService {
     const rec = await this.store.getRoom(roomId);
     if (!rec) throw new ChatError('room_not_found', `room "${roomId}" does not exist; check the id, or create it`);
     return roomInfoOf(rec);
+  }
+
+  /**
+   * The room, without a look-up, when it is live here and the session's user is known to belong
+   * to it: the common case of a `send`, answered without a promise. Else undefined (ask
+   * requireMember).
+   */
+  knownMemberRoom(session: Session, roomId: string): RoomInfo | undefined {
+    if (!session.memberOf.has(roomId) && !session.user.admin) return undefined;
+    return this.rooms.get(roomId)?.info;
   }
 
   /** Throws not_member unless the session's user belongs to the room. */
@@ -395,6 +415,6 @@ export class ChatService {
 
   /** Work still in flight (for tests and shutdown). */
   get pending(): number {
-    return this.pendingWork.size;
+    return this.inFlight;
   }
 }

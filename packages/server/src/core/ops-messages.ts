@@ -12,7 +12,7 @@ import type { RoomInfo, UserRef } from '@roomcast/protocol';
 export async function send(chat: ChatService, ctx: RequestContext, req: RequestOf<'send'>): Promise<void> {
   chat.checkText(req.text);
   chat.checkMeta(req.meta);
-  const room = await chat.requireMember(ctx.session, req.room);
+  const room = chat.knownMemberRoom(ctx.session, req.room) ?? (await chat.requireMember(ctx.session, req.room));
   await chat.post(ctx, room, bodyOf(req, { text: req.text }));
 }
 
