@@ -93,8 +93,17 @@ export class CoalescingWriter {
   };
 }
 
-/** Writes a queue's frames to its socket: one write for a lone frame, one writev for several. */
-export function writeFrames(socket: Writable, first: Buffer, more: Buffer[] | null): void {
+/**
+ * Empties a queue into its socket: one write for a lone frame, one writev for several; when
+ * `open` is false (a close frame already went out) what was queued is dropped.
+ */
+export function writeQueuedTo(q: FrameQueue, socket: Writable, open: boolean): void {
+  const first = q.queued;
+  const more = q.queuedMore;
+  q.queued = null;
+  q.queuedMore = null;
+  q.queuedBytes = 0;
+  if (first === null || !open) return;
   if (more === null) {
     socket.write(first);
     return;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Connection } from '../core/session.js';
-import { writeFrames, type CoalescingWriter, type FrameCache, type FrameQueue } from './frame-writer.js';
+import { writeQueuedTo, type CoalescingWriter, type FrameCache, type FrameQueue } from './frame-writer.js';
 
 /** What all connections of a gateway share for writing frames. */
 export interface FrameOutput {
@@ -49,13 +49,8 @@ export class WsConnection implements Connection, FrameQueue {
   }
 
   writeQueued(): void {
-    const first = this.queued;
-    const more = this.queuedMore;
-    this.queued = null;
-    this.queuedMore = null;
-    this.queuedBytes = 0;
     // Once a close frame went either way, nothing more may be sent (RFC 6455 §5.5.1).
-    if (first !== null && this.ws.readyState === WebSocket.OPEN) writeFrames(this.socket, first, more);
+    writeQueuedTo(this, this.socket, this.ws.readyState === WebSocket.OPEN);
   }
 
   close(code: number, reason: string): void {

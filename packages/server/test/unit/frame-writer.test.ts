@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CoalescingWriter, encodeFrame, FrameCache, writeFrames, type FrameQueue } from '../../src/gateway/frame-writer.js';
+import { CoalescingWriter, encodeFrame, FrameCache, writeQueuedTo, type FrameQueue } from '../../src/gateway/frame-writer.js';
 
 /** Parses one unmasked server frame: FIN+opcode, payload length and payload. */
 function parse(frame: Buffer): { fin: boolean; opcode: number; length: number; payload: Buffer } {
@@ -25,12 +25,7 @@ class StreamQueue implements FrameQueue {
   queuedBytes = 0;
   constructor(readonly stream: Writable) {}
   writeQueued(): void {
-    const first = this.queued;
-    const more = this.queuedMore;
-    this.queued = null;
-    this.queuedMore = null;
-    this.queuedBytes = 0;
-    if (first) writeFrames(this.stream, first, more);
+    writeQueuedTo(this, this.stream, true);
   }
 }
 
