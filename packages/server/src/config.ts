@@ -47,6 +47,28 @@ export interface ServerConfig {
   presenceLeaseMs: number;
   /** Messages a second per user over all connections and nodes; 0: off. */
   userRate: number;
+  /** Time a new TCP connection has to send a whole request head (HTTP or upgrade), ms. */
+  handshakeTimeoutMs: number;
+  /** TCP connections from one address that have not sent a whole request head yet. */
+  maxPendingPerIp: number;
+  /** Open connections in all; 0: the file-descriptor limit minus a reserve. */
+  maxConnections: number;
+  /** How long a connection may leave queued data untaken before it is a slow consumer, ms. */
+  sendTimeoutMs: number;
+  /** Rooms one user may own at a time; 0: no limit. */
+  maxRoomsPerUser: number;
+  /** Invites one user may send a minute; 0: no limit. */
+  inviteRate: number;
+  /** Rooms listed in `welcome`; the rest are paged with `rooms {cursor}`. */
+  welcomeRooms: number;
+  /** SQLite check at start. */
+  integrityCheck: 'quick' | 'full' | 'off';
+  /** HTTP API requests a second per address (bursts of twice that); 0: no limit. */
+  httpRate: number;
+  /** Token that /metrics and /api/stats require. Empty: open. */
+  metricsToken: string;
+  /** HOST:PORT serving /metrics and /api/stats instead of the main port. Empty: the main port. */
+  metricsAddress: string;
 }
 
 interface OptionSpec {
@@ -93,6 +115,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'redisUrl', flag: 'redis', env: 'ROOMCAST_REDIS_URL', kind: 'string', secret: true, help: 'cluster mode: Redis URL (redis://host:6379) for fan-out and presence between nodes' },
   { key: 'nodeId', flag: 'node-id', env: 'ROOMCAST_NODE_ID', kind: 'string', help: 'this node\'s unique name in a cluster (default: host name and pid)' },
   { key: 'presenceLeaseMs', flag: 'presence-lease', env: 'ROOMCAST_PRESENCE_LEASE', kind: 'int', min: 300, help: 'ms after which a crashed node\'s users go offline (cluster mode)' },
+  { key: 'handshakeTimeoutMs', flag: 'handshake-timeout', env: 'ROOMCAST_HANDSHAKE_TIMEOUT', kind: 'int', min: 100, help: 'ms a new TCP connection has to send its whole request head (HTTP or WebSocket upgrade); slower ones are dropped' },
+  { key: 'maxPendingPerIp', flag: 'max-pending-per-ip', env: 'ROOMCAST_MAX_PENDING_PER_IP', kind: 'int', min: 1, help: 'TCP connections from one address that have not sent a whole request head yet (not applied with --trust-proxy)' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'ROOMCAST_MAX_CONNECTIONS', kind: 'int', min: 0, help: 'open connections in all (0: the file-descriptor limit minus 256); upgrades stop 32 short so /healthz still answers' },
+  { key: 'sendTimeoutMs', flag: 'send-timeout', env: 'ROOMCAST_SEND_TIMEOUT', kind: 'int', min: 100, help: 'ms a connection may leave sent data unread before it is closed as a slow consumer (1013)' },
+  { key: 'maxRoomsPerUser', flag: 'max-rooms-per-user', env: 'ROOMCAST_MAX_ROOMS_PER_USER', kind: 'int', min: 0, help: 'rooms one user may own at a time; admins are exempt (0 = no limit)' },
+  { key: 'inviteRate', flag: 'invite-rate', env: 'ROOMCAST_INVITE_RATE', kind: 'int', min: 0, help: 'invites one user may send a minute (0 = no limit)' },
+  { key: 'welcomeRooms', flag: 'welcome-rooms', env: 'ROOMCAST_WELCOME_ROOMS', kind: 'int', min: 1, max: 1000, help: 'rooms listed in welcome; the rest are paged with {"op":"rooms","cursor"}' },
+  { key: 'integrityCheck', flag: 'integrity-check', env: 'ROOMCAST_INTEGRITY_CHECK', kind: { choices: ['quick', 'full', 'off'] }, help: 'SQLite check at start: quick (PRAGMA quick_check), full (integrity_check, slower on big files) or off' },
+  { key: 'httpRate', flag: 'http-rate', env: 'ROOMCAST_HTTP_RATE', kind: 'int', min: 0, help: 'HTTP API requests a second per address, bursts of twice that (0 = no limit)' },
+  { key: 'metricsToken', flag: 'metrics-token', env: 'ROOMCAST_METRICS_TOKEN', kind: 'string', secret: true, help: 'token that /metrics and /api/stats require (Authorization: Bearer TOKEN); unset: open' },
+  { key: 'metricsAddress', flag: 'metrics-address', env: 'ROOMCAST_METRICS_ADDRESS', kind: 'string', help: 'HOST:PORT that serves /metrics and /api/stats instead of the main port' },
   { key: 'sync', flag: 'sync', env: 'ROOMCAST_SYNC', kind: { choices: ['normal', 'full'] }, help: 'SQLite durability: normal survives a process crash, full also a power loss (slower)' },
 ];
 
@@ -127,6 +160,17 @@ export const DEFAULT_CONFIG: ServerConfig = {
   nodeId: '',
   presenceLeaseMs: 15_000,
   userRate: 0,
+  handshakeTimeoutMs: 5_000,
+  maxPendingPerIp: 32,
+  maxConnections: 0,
+  sendTimeoutMs: DEFAULT_CHAT_CONFIG.sendTimeoutMs,
+  maxRoomsPerUser: DEFAULT_CHAT_CONFIG.maxRoomsPerUser,
+  inviteRate: DEFAULT_CHAT_CONFIG.inviteRate,
+  welcomeRooms: DEFAULT_CHAT_CONFIG.welcomeRooms,
+  integrityCheck: 'quick',
+  httpRate: 50,
+  metricsToken: '',
+  metricsAddress: '',
 };
 
 /** A default as shown in --help and the README. */
@@ -158,6 +202,16 @@ export function checkConfig(c: ServerConfig): void {
   if (c.postgresUrl && !/^postgres(ql)?:\/\//.test(c.postgresUrl)) throw new ConfigError('--postgres must be a postgres:// URL');
   if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) throw new ConfigError('--redis must be a redis:// or rediss:// URL');
   if (c.nodeId.includes('|')) throw new ConfigError('--node-id must not contain "|"');
+  if (c.metricsToken && c.metricsToken.length < 16) throw new ConfigError('--metrics-token must be at least 16 characters');
+  if (c.metricsAddress) parseHostPort(c.metricsAddress, '--metrics-address');
+}
+
+/** `HOST:PORT` (IPv6 in brackets) as a listen address. */
+export function parseHostPort(raw: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(raw.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${flag} must be HOST:PORT such as 127.0.0.1:9090, got "${raw}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 /** The allowed-origins setting as a list; `*` alone means any; empty means same-origin only. */

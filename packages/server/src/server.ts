@@ -76,6 +76,10 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       sendBufferLimit: config.sendBufferLimit,
       guestsCreatePrivate: config.guestCreate === 'on',
       userRate: config.userRate,
+      sendTimeoutMs: config.sendTimeoutMs,
+      maxRoomsPerUser: config.maxRoomsPerUser,
+      inviteRate: config.inviteRate,
+      welcomeRooms: config.welcomeRooms,
     },
   });
   const gateway = new Gateway(

@@ -20,6 +20,16 @@ export interface ChatConfig {
   guestsCreatePrivate: boolean;
   /** Messages a second per user over all their connections and nodes (0 = no limit). */
   userRate: number;
+  /** A connection that leaves queued data untaken this long is a slow consumer, ms. */
+  sendTimeoutMs: number;
+  /** Rooms one user may own at a time (0 = no limit; admins are exempt). */
+  maxRoomsPerUser: number;
+  /** Invites one user may send a minute (0 = no limit). */
+  inviteRate: number;
+  /** Rooms listed in `welcome`; more are paged with `rooms {cursor}`. */
+  welcomeRooms: number;
+  /** Deepest nesting of objects and arrays accepted in `meta`. */
+  maxMetaDepth: number;
 }
 
 export const DEFAULT_CHAT_CONFIG: ChatConfig = {
@@ -33,4 +43,9 @@ export const DEFAULT_CHAT_CONFIG: ChatConfig = {
   dedupWindowMs: 24 * 60 * 60 * 1000,
   guestsCreatePrivate: true,
   userRate: 0,
+  sendTimeoutMs: 10_000,
+  maxRoomsPerUser: 100,
+  inviteRate: 30,
+  welcomeRooms: 200,
+  maxMetaDepth: 8,
 };
