@@ -198,10 +198,19 @@ export class RoomcastClient {
     return this.post({ to }, { ...options, data: bytes }) as Promise<DmResult>;
   }
 
-  /** Your rooms with unread counts (`mine`, the default), or public rooms to discover. */
+  /**
+   * Your rooms with unread counts (`mine`, the default: all of them, page after page), or the
+   * first page of public rooms to discover (the 100 most active).
+   */
   async rooms(scope: 'mine' | 'public' = 'mine'): Promise<RoomSummary[]> {
-    const r = await this.requests.request({ op: 'rooms', scope }, 'resend', true);
-    return Array.isArray(r.rooms) ? (r.rooms as RoomSummary[]) : [];
+    const all: RoomSummary[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = await this.requests.request({ op: 'rooms', scope, ...(cursor ? { cursor } : {}) }, 'resend', true);
+      if (Array.isArray(r.rooms)) all.push(...(r.rooms as RoomSummary[]));
+      cursor = scope === 'mine' && typeof r.next === 'string' ? r.next : undefined;
+    } while (cursor);
+    return all;
   }
 
   /** A full URL for a binary message's bytes (it carries your token: don't share it), or null. */

@@ -27,7 +27,8 @@ const SEND_EVERY_MS = 120;
 const SERVER_HEARTBEAT_MS = 1000;
 /** The clients' own heartbeat: a stalled path is noticed after twice this. */
 const CLIENT_HEARTBEAT_MS = 2000;
-const FLOOD_PAYLOAD = 256 * 1024;
+/** Characters per flood message (the server runs with --max-text to allow it). */
+const FLOOD_TEXT = 60_000;
 const PHASE_DEADLINE_MS = 15_000;
 
 interface Member {
@@ -88,6 +89,9 @@ describe('chaos', () => {
   const server = new ServerProcess(dataDir, [
     '--rate', '0',
     '--send-buffer', '65536',
+    '--max-text', String(FLOOD_TEXT),
+    // A member that stops reading falls behind first and is closed once its socket took nothing this long.
+    '--send-timeout', '400',
     '--heartbeat', String(SERVER_HEARTBEAT_MS),
     '--log-level', 'silent',
   ]);
@@ -212,13 +216,18 @@ describe('chaos', () => {
         choked.proxy.choke();
         // Fill the choked client's slow room until the server gives up on it.
         const target = flooder.rooms.get(slowRoom(choked.name))?.room as Room;
-        for (let batch = 0; batch < 6; batch++) {
-          const bytes = new Uint8Array(FLOOD_PAYLOAD).fill(cycle * 16 + batch);
-          const burst = Array.from({ length: 8 }, (_, j) => target.sendBinary(bytes, { mime: 'application/octet-stream', name: `flood-${cycle}-${batch}-${j}` }));
+        // Text, which a member that fell behind gets in full from the store (a binary message
+        // comes as a link then), so the flood really piles up in front of the choked socket.
+        for (let batch = 0; batch < 24; batch++) {
+          const text = String.fromCharCode(97 + ((cycle * 7 + batch) % 26)).repeat(FLOOD_TEXT);
+          const burst = Array.from({ length: 16 }, () => target.send(text));
           for (const p of burst) track(flooder, target, p);
           await Promise.all(burst);
           if ((await server.stats()).slowConsumers > slowBefore) break;
         }
+        // The choked client fell behind (its room's messages wait in the store); it is closed once
+        // its socket has taken nothing for --send-timeout.
+        for (const deadline = Date.now() + PHASE_DEADLINE_MS; (await server.stats()).slowConsumers === slowBefore && Date.now() < deadline; ) await pause(50);
         const slowNow = (await server.stats()).slowConsumers;
         expect(slowNow, `cycle ${cycle}: the server closed no slow consumer`).toBeGreaterThan(slowBefore);
         slowCloses += slowNow - slowBefore;

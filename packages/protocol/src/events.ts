@@ -56,6 +56,8 @@ export interface WelcomeEvent {
   guestToken?: string;
   heartbeat: number;
   rooms: RoomSummary[];
+  /** Extension: present when the user has more rooms than `welcome` lists; pass it to `rooms {cursor}`. */
+  roomsNext?: string;
   limits: { maxText: number; maxBinary: number; ratePerSec: number };
 }
 

@@ -53,8 +53,14 @@ export const HistoryRequest = op('history', {
 });
 export const ReadRequest = op('read', { room: RoomId, seq: Seq });
 export const TypingRequest = op('typing', { room: RoomId });
+/** A page position from an earlier `rooms` reply's `next` (or `welcome.roomsNext`). */
+export const RoomsCursor = Type.String({ maxLength: 90, pattern: '^[0-9]{1,16}:[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' });
 export const RoomsRequest = op('rooms', {
   scope: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('public')])),
+  /** Extension: the page after this cursor. */
+  cursor: Type.Optional(RoomsCursor),
+  /** Extension: rooms per page (mine: default and at most 200; public: 100). */
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
 });
 export const MembersRequest = op('members', { room: RoomId });
 export const InviteRequest = op('invite', { room: RoomId, user: UserId });

@@ -162,6 +162,37 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         expect(await store.countRooms()).toBe(6);
       });
 
+      it('counts the rooms a user owns', async () => {
+        await store.createRoom(newRoom('a-1'));
+        await store.createRoom(newRoom('a-2', { persist: false }));
+        await store.createRoom(newRoom('b-1', { owner: bob.id }));
+        await store.createRoom(newRoom('dm-x', { direct: true, owner: null }));
+        expect(await store.countOwnedRooms(alice.id)).toBe(2);
+        expect(await store.countOwnedRooms(bob.id)).toBe(1);
+        expect(await store.countOwnedRooms(carol.id)).toBe(0);
+        await store.deleteRoom('a-1');
+        expect(await store.countOwnedRooms(alice.id)).toBe(1);
+      });
+
+      it('pages a user\'s rooms by activity (lastSeq descending, then id) after a cursor', async () => {
+        for (const id of ['r-a', 'r-b', 'r-c', 'r-d', 'r-e']) {
+          await store.createRoom(newRoom(id));
+          await store.addMember(id, alice.id, null, 1);
+        }
+        for (let i = 0; i < 2; i++) await store.append(msg('r-d', alice));
+        await store.append(msg('r-b', alice));
+        const order = ['r-d', 'r-b', 'r-a', 'r-c', 'r-e'];
+        expect((await store.memberRooms(alice.id)).map((r) => r.id)).toEqual(order);
+        const first = await store.memberRooms(alice.id, { limit: 2 });
+        expect(first.map((r) => r.id)).toEqual(['r-d', 'r-b']);
+        const last = first.at(-1)!;
+        const second = await store.memberRooms(alice.id, { limit: 2, after: { lastSeq: last.lastSeq, id: last.id } });
+        expect(second.map((r) => r.id)).toEqual(['r-a', 'r-c']);
+        const third = await store.memberRooms(alice.id, { limit: 2, after: { lastSeq: 0, id: 'r-c' } });
+        expect(third.map((r) => r.id)).toEqual(['r-e']);
+        expect(await store.memberRooms(alice.id, { limit: 2, after: { lastSeq: 0, id: 'r-e' } })).toEqual([]);
+      });
+
       it('deletes ephemeral rooms only, returning how many', async () => {
         await store.createRoom(newRoom('eph-1', { persist: false }));
         await store.createRoom(newRoom('eph-2', { persist: false }));

@@ -15,6 +15,8 @@ export interface BrokerMessage {
   exceptConn?: string;
   /** User whose connections must not receive it (typing indicators). */
   exceptUser?: string;
+  /** A hint (typing) that a member with a backlog to get through may miss. */
+  droppable?: boolean;
   /** Instead of a frame: an instruction for the receiving nodes (cross-node kick, leave, delete). */
   control?: ControlMessage;
 }

@@ -100,6 +100,8 @@ interface Envelope {
   xc?: string;
   xu?: string;
   b?: 1;
+  /** A hint (typing) that a busy member may miss. */
+  d?: 1;
   c?: ControlMessage;
 }
 
@@ -109,6 +111,7 @@ function encode(nodeId: string, m: BrokerMessage): Buffer {
   if (m.exceptConn !== undefined) h.xc = m.exceptConn;
   if (m.exceptUser !== undefined) h.xu = m.exceptUser;
   if (m.binary) h.b = 1;
+  if (m.droppable) h.d = 1;
   if (m.control) h.c = m.control;
   const head = Buffer.from(JSON.stringify(h));
   const len = Buffer.alloc(4);
@@ -125,6 +128,7 @@ function decode(room: string, buf: Buffer): { origin: string; message: BrokerMes
   if (h.s !== undefined) message.seq = h.s;
   if (h.xc !== undefined) message.exceptConn = h.xc;
   if (h.xu !== undefined) message.exceptUser = h.xu;
+  if (h.d === 1) message.droppable = true;
   if (h.c !== undefined) message.control = h.c;
   return { origin: h.o, message };
 }

@@ -5,22 +5,20 @@ import { ClusterSync } from './cluster-sync.js';
 import type { ChatConfig } from './config.js';
 import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
-import { fileUrl, roomInfoOf, toMsgEvent, userRef } from './events.js';
+import { fileUrl, roomInfoOf, userRef } from './events.js';
 import { roomGranted } from './grants.js';
 import { newMessageId } from './ids.js';
 import { FrameIntake } from './intake.js';
-import { TokenBucket } from './limits.js';
-import { LiveRooms, type LiveRoom } from './live-rooms.js';
+import { holdsNul, nestsDeeperThan, TokenBucket } from './limits.js';
+import { catchUpBehind } from './backlog.js';
+import { LiveRooms } from './live-rooms.js';
+import { Outbound } from './outbound.js';
+import { encodeCursor, PublicRoomDirectory } from './room-pages.js';
 import { encodeJson, Session, type Connection, type SessionAuth, type User } from './session.js';
 import { ChatStats } from './stats.js';
 
-/** The logging the core needs (pino satisfies it). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { Logger } from './logger.js';
+import type { Logger } from './logger.js';
 
 /** A verified token, as core needs it for an in-band refresh. */
 export interface VerifiedToken {
@@ -69,6 +67,13 @@ export class ChatService {
   readonly verifyToken: ((token: string) => Promise<VerifiedToken>) | undefined;
   readonly stats = new ChatStats();
   readonly rooms: LiveRooms;
+  /** Where every frame leaves the core: the slow-consumer rule. */
+  readonly outbound: Outbound;
+  private readonly stallSweep: NodeJS.Timeout;
+  /** The most active public rooms, re-read every few seconds (rooms {scope: "public"}). */
+  readonly directory: PublicRoomDirectory;
+  /** Invites and new direct conversations per user on this node (--invite-rate a minute). */
+  private readonly inviteBuckets = new Map<string, TokenBucket>();
   /** Local sessions by user id (an array: almost every user has one or two). */
   readonly users = new Map<string, Session[]>();
   readonly sessions = new Set<Session>();
@@ -85,7 +90,19 @@ export class ChatService {
     this.log = deps.log;
     this.now = deps.now ?? Date.now;
     this.verifyToken = deps.verifyToken;
-    this.rooms = new LiveRooms((s, data, binary) => this.write(s, data, binary));
+    this.outbound = new Outbound({ sendBufferLimit: this.config.sendBufferLimit, sendTimeoutMs: this.config.sendTimeoutMs }, this.stats, this.log);
+    this.rooms = new LiveRooms({
+      write: (s, data, binary, paced) => this.outbound.deliver(s, data, binary, paced),
+      full: (s, size) => this.outbound.full(s, size),
+      busy: (s) => this.outbound.busy(s),
+      behind: (s, room, afterSeq) => catchUpBehind(this, s, room.info.id, afterSeq),
+      overflow: (s) => this.outbound.closeSlow(s, 'slow consumer: too many events waiting behind its backlog; reconnect and resume with since'),
+      heldBudget: this.outbound.streamLimit,
+    });
+    // Checking a few times per timeout ends a stalled reader soon after its time is up.
+    this.stallSweep = setInterval(() => this.outbound.sweep(this.sessions, this.now()), Math.max(50, Math.min(1000, Math.floor(this.config.sendTimeoutMs / 4))));
+    this.stallSweep.unref();
+    this.directory = new PublicRoomDirectory(this.store, this.now);
     this.intake = new FrameIntake(this);
     this.cluster = new ClusterSync(this, { gapMs: deps.gapMs, sweepMs: deps.sweepMs });
   }
@@ -95,7 +112,7 @@ export class ChatService {
   /** Registers a new connection and sends its `welcome`. Frames that arrive meanwhile wait. */
   open(conn: Connection, user: User, auth: SessionAuth = { exp: null, rooms: [] }, guestToken?: string): Session {
     const burst = Math.max(1, this.config.ratePerSec * 2);
-    const session = new Session(conn, user, new TokenBucket(this.config.ratePerSec, burst, this.now()), auth);
+    const session = new Session(conn, user, new TokenBucket(this.config.ratePerSec, burst, this.now()), auth, this.replySink);
     this.scheduleExpiry(session);
     this.sessions.add(session);
     this.stats.connectionsTotal++;
@@ -111,12 +128,19 @@ export class ChatService {
     return session;
   }
 
+  private readonly replySink = (s: Session, data: Uint8Array): void => this.outbound.reply(s, data);
+
   private async welcome(session: Session, guestToken: string | undefined): Promise<void> {
     try {
       await this.broker.presenceAdd(userKey(session.user.id), userRef(session.user));
       await this.store.upsertUser(userRef(session.user));
-      const rooms = await this.summaries(await this.store.memberRooms(session.user.id), true);
+      // One more than listed tells whether there are more: a user invited into thousands of
+      // rooms gets a welcome of bounded size and pages through the rest.
+      const rows = await this.store.memberRooms(session.user.id, { limit: this.config.welcomeRooms + 1 });
+      const more = rows.length > this.config.welcomeRooms;
+      const rooms = await this.summaries(more ? rows.slice(0, -1) : rows, true);
       for (const r of rooms) session.memberOf.add(r.id);
+      const last = rooms.at(-1);
       session.sendJson({
         op: 'welcome',
         session: session.id,
@@ -124,6 +148,7 @@ export class ChatService {
         ...(guestToken ? { guestToken } : {}),
         heartbeat: this.config.heartbeatMs,
         rooms,
+        ...(more && last ? { roomsNext: encodeCursor(last) } : {}),
         limits: { maxText: this.config.maxText, maxBinary: this.config.maxBinary, ratePerSec: this.config.ratePerSec },
       });
     } catch (err) {
@@ -160,6 +185,7 @@ export class ChatService {
     if (mine && i >= 0) mine.splice(i, 1);
     if (mine && mine.length === 0) {
       this.users.delete(session.user.id);
+      this.inviteBuckets.delete(session.user.id);
       void this.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});
     }
     await this.track(
@@ -173,6 +199,7 @@ export class ChatService {
   /** Closes every connection with 1001 and waits for in-flight work, so the store can close. */
   async shutdown(): Promise<void> {
     this.cluster.stop();
+    clearInterval(this.stallSweep);
     for (const s of [...this.sessions]) s.conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -194,24 +221,19 @@ export class ChatService {
 
   // ---- delivery ---------------------------------------------------------------------------------
 
-  /** Writes one frame to one session, and closes it if it stopped reading. */
-  write(session: Session, data: Uint8Array, binary: boolean): void {
-    if (session.closed || !session.conn.isOpen) return;
-    session.conn.send(data, binary);
-    this.stats.messagesOut++;
-    this.stats.bytesOut += data.byteLength;
-    if (session.conn.bufferedAmount > this.config.sendBufferLimit) {
-      this.stats.slowConsumers++;
-      this.log.info({ session: session.id, buffered: session.conn.bufferedAmount }, 'closing slow consumer');
-      session.conn.close(CloseCode.TryAgainLater, 'slow consumer: too much unread data; reconnect and resume with since');
-    }
+  /** Writes one room event to one session (see Outbound for the slow-consumer rule and `paced`). */
+  write(session: Session, data: Uint8Array, binary: boolean, paced = false): void {
+    this.outbound.deliver(session, data, binary, paced);
   }
 
-  /** Sends an event to the room's members here and on other nodes. */
-  broadcast(roomId: string, event: object, except: { session?: string; user?: string } = {}): void {
+  /**
+   * Sends an event to the room's members here and on other nodes. `droppable` marks a hint
+   * (typing) that members with a backlog to get through may miss.
+   */
+  broadcast(roomId: string, event: object, except: { session?: string; user?: string } = {}, droppable = false): void {
     const data = encodeJson(event);
-    this.rooms.deliver(roomId, { data, binary: false, exceptSession: except.session, exceptUser: except.user });
-    this.broker.publish({ room: roomId, data, binary: false, exceptConn: except.session, exceptUser: except.user });
+    this.rooms.deliver(roomId, { data, binary: false, exceptSession: except.session, exceptUser: except.user, droppable });
+    this.broker.publish({ room: roomId, data, binary: false, exceptConn: except.session, exceptUser: except.user, ...(droppable ? { droppable } : {}) });
   }
 
   /**
@@ -226,6 +248,21 @@ export class ChatService {
         (err: unknown) => this.intake.fail(ctx, err),
       ),
     );
+  }
+
+  /**
+   * The per-user limit on invites and new direct conversations (--invite-rate a minute): what
+   * keeps one account from filling strangers' room lists. Kept per node.
+   */
+  takeInviteToken(user: User): void {
+    const perMinute = this.config.inviteRate;
+    if (perMinute <= 0 || user.admin) return;
+    let bucket = this.inviteBuckets.get(user.id);
+    if (!bucket) this.inviteBuckets.set(user.id, (bucket = new TokenBucket(perMinute / 60, perMinute, this.now())));
+    if (!bucket.take(this.now())) {
+      this.stats.rateLimited++;
+      throw new ChatError('rate_limited', `too many invitations: the limit is ${perMinute} a minute (invites and new direct conversations); try again later`);
+    }
   }
 
   /** The per-user message limit, shared by all the user's connections on every node. */
@@ -326,16 +363,17 @@ export class ChatService {
    */
   async attach(session: Session, room: RoomInfo, backlog: boolean, from?: number): Promise<void> {
     if (session.closed) throw new ChatError('bad_request', 'the connection is closing');
-    const { firstForUser, newRoom } = this.rooms.attach(session, room, backlog);
-    const live = this.rooms.get(room.id) as LiveRoom;
+    const live = this.rooms.get(room.id);
+    // Joined an active room mid-stream (a direct message from another node): it gets what it
+    // missed from the store first, like a member that fell behind.
+    const midStream = from !== undefined && !backlog && live !== undefined && live.nextSeq !== null && from < live.nextSeq;
+    const { firstForUser, newRoom } = this.rooms.attach(session, room, backlog || midStream);
     if (newRoom) {
       await this.broker.subscribe(room.id, this.cluster.onBrokerMessage);
-      await this.cluster.sequencer.start(live, from);
-    } else if (from !== undefined && !backlog && live.nextSeq !== null && from < live.nextSeq) {
-      // Joined an active room mid-stream (a direct message from another node): send what it missed.
-      for (const m of await this.store.messagesAfter(room.id, from - 1, live.nextSeq - from)) {
-        this.write(session, encodeJson(toMsgEvent(m)), false);
-      }
+      const created = this.rooms.get(room.id);
+      if (created) await this.cluster.sequencer.start(created, from);
+    } else if (midStream) {
+      catchUpBehind(this, session, room.id, (from as number) - 1);
     }
     if (!firstForUser) return;
     const change = await this.broker.presenceAdd(room.id, userRef(session.user));
@@ -364,6 +402,7 @@ export class ChatService {
 
   async deleteRoom(roomId: string): Promise<void> {
     await this.store.deleteRoom(roomId);
+    this.directory.removed(roomId);
     for (const s of this.sessions) s.memberOf.delete(roomId);
   }
 
@@ -397,20 +436,31 @@ export class ChatService {
     return (counts.get(userKey(userId)) ?? 0) > 0;
   }
 
-  /** Rejects text that is empty or longer than the limit. */
+  /** Rejects text that is empty, longer than the limit, or holds U+0000 (PostgreSQL cannot store it). */
   checkText(text: string): void {
     if (text.length === 0) throw new ChatError('bad_request', 'text must not be empty');
     if (text.length > this.config.maxText) {
       throw new ChatError('too_large', `text is ${text.length} characters; the limit is ${this.config.maxText}`);
     }
+    if (text.includes('\u0000')) throw new ChatError('bad_request', 'text contains the NUL character (U+0000); remove it');
   }
 
+  /** Rejects `meta` nested too deep or too big, checking depth first: that walk cannot overflow the stack. */
   checkMeta(meta: Record<string, unknown> | undefined): void {
     if (meta === undefined) return;
+    if (nestsDeeperThan(meta, this.config.maxMetaDepth)) {
+      throw new ChatError('too_large', `meta nests objects or arrays more than ${this.config.maxMetaDepth} levels deep; flatten it`);
+    }
+    if (holdsNul(meta)) throw new ChatError('bad_request', 'meta contains the NUL character (U+0000); remove it');
     const size = Buffer.byteLength(JSON.stringify(meta));
     if (size > this.config.maxMetaBytes) {
       throw new ChatError('too_large', `meta is ${size} bytes as JSON; the limit is ${this.config.maxMetaBytes}`);
     }
+  }
+
+  /** How big a history page may get: a quarter of the send buffer, so it always fits. */
+  get historyBytes(): { max: number; metaMax: number } {
+    return { max: Math.floor(this.config.sendBufferLimit / 4), metaMax: this.config.maxMetaBytes };
   }
 
   /** Work still in flight (for tests and shutdown). */

@@ -58,7 +58,7 @@ export class ClusterSync {
       void this.chat.track(this.applyControl(m.room, m.control)).catch((err: unknown) => this.chat.log.warn({ err, room: m.room }, 'control message failed'));
       return;
     }
-    const target = { data: m.data, binary: m.binary, seq: m.seq, exceptSession: m.exceptConn, exceptUser: m.exceptUser };
+    const target = { data: m.data, binary: m.binary, seq: m.seq, exceptSession: m.exceptConn, exceptUser: m.exceptUser, droppable: m.droppable };
     const live = this.chat.rooms.get(m.room);
     if (m.seq !== undefined && live) this.sequencer.offer(live, { ...target, seq: m.seq });
     else this.chat.rooms.deliver(m.room, target);

@@ -1,35 +1,70 @@
-import { decodeBinaryFrame, type BinaryHeader, type ClientRequest } from '@roomcast/protocol';
+import { CloseCode, decodeBinaryFrame, type BinaryHeader, type ClientRequest } from '@roomcast/protocol';
 import { refOf, validateBinaryHeader, validateRequest } from '@roomcast/protocol/validate';
 import type { ChatService } from './chat.js';
 import { RequestContext } from './context.js';
 import { ChatError, toErrorBody } from './errors.js';
+import { holdsNul } from './limits.js';
 import { HANDLERS, sendBinary } from './ops.js';
 import type { Session } from './session.js';
 
 const textDecoder = new TextDecoder('utf-8');
 
+/** A flood: this many frames refused for the rate within one second, times the burst, closes the connection. */
+const FLOOD_FACTOR = 10;
+/** Unexpected failures of one connection logged at most this often (the rest are counted). */
+const ERROR_LOG_EVERY_MS = 10_000;
+
+/** Per-connection bookkeeping of refusals. */
+interface Refusals {
+  /** Start of the current one-second window, ms. */
+  windowStart: number;
+  inWindow: number;
+  /** Last time a `rate_limited` error without ref was sent, ms. */
+  lastNotice: number;
+  /** Last time an unexpected failure was logged, ms, and how many were not logged since. */
+  lastLogged: number;
+  unlogged: number;
+}
+
+/** A JSON string escape for U+0000: PostgreSQL cannot store it in text, and no chat needs it. */
+const NUL_ESCAPE = '\\u0000';
+
 /**
- * Frames in: parse, validate against the precompiled schemas, rate-limit, then hand each request
- * to its handler in the connection's order. Every failure becomes a `reply` or an `error`.
+ * Frames in: rate-limit (every frame, before it is parsed), bound the size, parse, validate
+ * against the precompiled schemas, then hand each request to its handler in the connection's
+ * order. Every failure becomes a `reply` or an `error`; none becomes `internal`.
  */
 export class FrameIntake {
-  private readonly lastRateError = new WeakMap<Session, number>();
+  private readonly refusals = new WeakMap<Session, Refusals>();
+  /** Largest text frame: a maximal text plus room for the other fields and `meta`. */
+  private readonly maxTextFrame: number;
 
-  constructor(private readonly chat: ChatService) {}
+  constructor(private readonly chat: ChatService) {
+    this.maxTextFrame = chat.config.maxText * 4 + 16 * 1024;
+  }
 
-  /** A text frame: parse, validate, rate-limit, then run in the session's order. */
+  /** A text frame: rate-limit, parse, validate, then run in the session's order. */
   text(session: Session, data: Uint8Array): void {
     if (!session.conn.isOpen) return; // closing: what it sends now is not answered
     this.chat.stats.framesIn++;
+    if (!this.allow(session, data, false)) return;
+    if (data.byteLength > this.maxTextFrame) {
+      this.reject(session, undefined, new ChatError('too_large', `a text frame may have ${this.maxTextFrame} bytes; this one has ${data.byteLength}. Long texts are limited to ${this.chat.config.maxText} characters`));
+      return;
+    }
+    const json = textDecoder.decode(data);
     let value: unknown;
     try {
-      value = JSON.parse(textDecoder.decode(data));
+      value = JSON.parse(json);
     } catch {
       this.reject(session, undefined, new ChatError('bad_request', 'the frame is not valid JSON; send one JSON object per text frame'));
       return;
     }
     const ref = refOf(value);
-    if (!this.allow(session, ref)) return;
+    if (json.includes(NUL_ESCAPE) && holdsNul(value)) {
+      this.reject(session, ref, new ChatError('bad_request', 'the frame contains the NUL character (\\u0000), which no field may hold; remove it'));
+      return;
+    }
     const v = validateRequest(value);
     if (!v.ok) {
       this.reject(session, ref, new ChatError('bad_request', v.message));
@@ -42,9 +77,9 @@ export class FrameIntake {
   binary(session: Session, data: Uint8Array): void {
     if (!session.conn.isOpen) return;
     this.chat.stats.framesIn++;
+    if (!this.allow(session, data, true)) return;
     const decoded = decodeBinaryFrame(data);
     const ref = decoded.ok ? refOf(decoded.header) : undefined;
-    if (!this.allow(session, ref)) return;
     if (!decoded.ok) {
       this.reject(session, undefined, new ChatError('bad_request', decoded.reason));
       return;
@@ -55,6 +90,10 @@ export class FrameIntake {
       return;
     }
     const header: BinaryHeader = v.value;
+    if (holdsNul(header)) {
+      this.reject(session, ref, new ChatError('bad_request', 'the binary header contains the NUL character (\\u0000), which no field may hold; remove it'));
+      return;
+    }
     const payload = decoded.payload;
     if (payload.byteLength === 0) {
       this.reject(session, ref, new ChatError('bad_request', 'the binary frame has no payload after its header'));
@@ -68,20 +107,52 @@ export class FrameIntake {
     session.enqueue(() => this.run(ctx, () => sendBinary(this.chat, ctx, header, payload)));
   }
 
-  private allow(session: Session, ref: string | number | undefined): boolean {
-    if (session.bucket.take(this.chat.now())) return true;
+  private refusalsOf(session: Session): Refusals {
+    let r = this.refusals.get(session);
+    if (!r) this.refusals.set(session, (r = { windowStart: 0, inWindow: 0, lastNotice: -Infinity, lastLogged: -Infinity, unlogged: 0 }));
+    return r;
+  }
+
+  /**
+   * Takes the frame's token before anything else is done with it. A refused frame is answered
+   * `rate_limited` (with its ref when it has one, which means parsing it; otherwise at most once
+   * a second), and a connection refused ten bursts' worth of frames within a second is closed:
+   * nobody paces like that by accident.
+   */
+  private allow(session: Session, data: Uint8Array, binary: boolean): boolean {
+    const now = this.chat.now();
+    if (session.bucket.take(now)) return true;
     this.chat.stats.rateLimited++;
-    // Without a ref, tell a flooding client at most once a second instead of once per frame.
-    const last = this.lastRateError.get(session) ?? 0;
-    if (ref !== undefined || this.chat.now() - last >= 1000) {
-      this.lastRateError.set(session, this.chat.now());
-      this.reject(
-        session,
-        ref,
-        new ChatError('rate_limited', `too many frames: the limit is ${this.chat.config.ratePerSec} a second; slow down and retry`),
-      );
+    const r = this.refusalsOf(session);
+    if (now - r.windowStart >= 1000) {
+      r.windowStart = now;
+      r.inWindow = 0;
+    }
+    if (++r.inWindow > FLOOD_FACTOR * Math.max(1, this.chat.config.ratePerSec * 2)) {
+      this.chat.log.info({ session: session.id, refused: r.inWindow }, 'closing a connection that floods frames');
+      session.conn.close(CloseCode.TooManyConnections, `too many frames: far more than ${this.chat.config.ratePerSec} a second; slow down before reconnecting`);
+      return false;
+    }
+    const ref = this.refOfRefused(data, binary);
+    if (ref !== undefined || now - r.lastNotice >= 1000) {
+      if (ref === undefined) r.lastNotice = now;
+      this.reject(session, ref, new ChatError('rate_limited', `too many frames: the limit is ${this.chat.config.ratePerSec} a second; slow down and retry`));
     }
     return false;
+  }
+
+  /** The ref of a refused frame, so its sender's request can fail; junk has none. */
+  private refOfRefused(data: Uint8Array, binary: boolean): string | number | undefined {
+    if (binary) {
+      const decoded = decodeBinaryFrame(data);
+      return decoded.ok ? refOf(decoded.header) : undefined;
+    }
+    if (data.byteLength > this.maxTextFrame) return undefined;
+    try {
+      return refOf(JSON.parse(textDecoder.decode(data)));
+    } catch {
+      return undefined;
+    }
   }
 
   private dispatch(session: Session, req: ClientRequest): void {
@@ -102,9 +173,23 @@ export class FrameIntake {
   /** Reports a failed request: a `reply` when it had a ref, else an `error` event. */
   fail(ctx: RequestContext, err: unknown): void {
     const { body, unexpected } = toErrorBody(err);
-    if (unexpected) this.chat.log.error({ err, op: ctx.op, session: ctx.session.id }, 'request failed');
+    if (unexpected) this.logFailure(ctx, err);
     this.chat.stats.errors++;
     this.sendError(ctx.session, ctx.ref, body);
+  }
+
+  /** Logs an unexpected failure, at most once per ERROR_LOG_EVERY_MS per connection. */
+  private logFailure(ctx: RequestContext, err: unknown): void {
+    const r = this.refusalsOf(ctx.session);
+    const now = this.chat.now();
+    if (now - r.lastLogged < ERROR_LOG_EVERY_MS) {
+      r.unlogged++;
+      return;
+    }
+    r.lastLogged = now;
+    const unlogged = r.unlogged;
+    r.unlogged = 0;
+    this.chat.log.error({ err, op: ctx.op, session: ctx.session.id, ...(unlogged > 0 ? { unloggedSince: unlogged } : {}) }, 'request failed');
   }
 
   private reject(session: Session, ref: string | number | undefined, err: ChatError): void {

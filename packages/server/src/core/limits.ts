@@ -26,3 +26,39 @@ export class TokenBucket {
     return true;
   }
 }
+
+/**
+ * Whether a parsed JSON value nests objects or arrays deeper than `max`. Iterative: a frame can
+ * nest 100,000 levels, which recursion (JSON.stringify included) cannot walk.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** Whether any string (key or value) inside a parsed JSON value holds U+0000. */
+export function holdsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (typeof v === 'object' && v !== null) {
+      if (Array.isArray(v)) stack.push(...v);
+      else
+        for (const [k, child] of Object.entries(v)) {
+          if (k.includes('\u0000')) return true;
+          stack.push(child);
+        }
+    }
+  }
+  return false;
+}

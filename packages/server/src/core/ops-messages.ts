@@ -2,10 +2,12 @@ import type { BinaryHeader, RequestOf } from '@roomcast/protocol';
 import type { ChatService, PostBody } from './chat.js';
 import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
-import { roomInfoOf, toMsgEvent, userRef } from './events.js';
+import { roomInfoOf, userRef } from './events.js';
+import { historyPage } from './history.js';
 import { directRoomId } from './ids.js';
 import { userChannel } from '../broker/broker.js';
 import type { RoomInfo, UserRef } from '@roomcast/protocol';
+import type { User } from './session.js';
 
 // Message requests: send, dm (text or binary), history, read, typing.
 
@@ -45,7 +47,7 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
   if (to === me.id) throw new ChatError('bad_request', 'you cannot send a direct message to yourself');
   const peer = await chat.store.getUser(to);
   if (!peer) throw new ChatError('user_not_found', `no user with id "${to}" has ever connected; check the id`);
-  const room = await ensureDirectRoom(chat, userRef(me), peer);
+  const room = await ensureDirectRoom(chat, me, peer);
   // Both users' connections receive the conversation from now on, without a `join`: here
   // directly, on other nodes through each user's control channel.
   const after = (await chat.store.getRoom(room.id))?.lastSeq ?? 0;
@@ -61,7 +63,8 @@ async function postDirect(chat: ChatService, ctx: RequestContext, to: string, bo
 }
 
 /** A direct conversation is a private room of exactly the two users, with an id made from the pair. */
-async function ensureDirectRoom(chat: ChatService, a: UserRef, b: UserRef): Promise<RoomInfo> {
+async function ensureDirectRoom(chat: ChatService, me: User, b: UserRef): Promise<RoomInfo> {
+  const a = userRef(me);
   const id = directRoomId(a.id, b.id);
   const stored = chat.rooms.get(id) ? null : await chat.store.getRoom(id);
   const existing = chat.rooms.get(id)?.info ?? (stored ? roomInfoOf(stored) : null);
@@ -70,6 +73,8 @@ async function ensureDirectRoom(chat: ChatService, a: UserRef, b: UserRef): Prom
     for (const u of [a, b]) await chat.store.addMember(id, u.id, null, chat.now());
     return existing;
   }
+  // A new conversation puts a room in a stranger's list, like an invite.
+  chat.takeInviteToken(me);
   const room: RoomInfo = {
     id,
     title: null,
@@ -87,10 +92,8 @@ async function ensureDirectRoom(chat: ChatService, a: UserRef, b: UserRef): Prom
 
 export async function history(chat: ChatService, ctx: RequestContext, req: RequestOf<'history'>): Promise<void> {
   const room = await chat.requireMember(ctx.session, req.room);
-  const limit = req.limit ?? 50;
-  const rows = await chat.store.messagesBefore(room.id, req.before ?? null, limit + 1);
-  const more = rows.length > limit;
-  ctx.ok({ room: room.id, messages: (more ? rows.slice(1) : rows).map(toMsgEvent), more });
+  const page = await historyPage(chat.store, room.id, req.before ?? null, req.limit ?? 50, chat.historyBytes);
+  ctx.ok({ room: room.id, messages: page.messages, more: page.more });
 }
 
 export async function read(chat: ChatService, ctx: RequestContext, req: RequestOf<'read'>): Promise<void> {
@@ -104,6 +107,6 @@ export async function read(chat: ChatService, ctx: RequestContext, req: RequestO
 export async function typing(chat: ChatService, ctx: RequestContext, req: RequestOf<'typing'>): Promise<void> {
   const s = ctx.session;
   if (!s.rooms.has(req.room)) throw new ChatError('not_member', `join room "${req.room}" on this connection before sending typing`);
-  chat.broadcast(req.room, { op: 'typing', room: req.room, user: userRef(s.user) }, { user: s.user.id });
+  chat.broadcast(req.room, { op: 'typing', room: req.room, user: userRef(s.user) }, { user: s.user.id }, true);
   ctx.ok();
 }

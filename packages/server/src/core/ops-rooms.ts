@@ -5,6 +5,7 @@ import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
 import { roomInfoOf, userRef } from './events.js';
 import { DIRECT_PREFIX, newRoomId } from './ids.js';
+import { decodeCursor, encodeCursor } from './room-pages.js';
 import type { Session } from './session.js';
 
 // Room and membership requests: create, join, leave, invite, kick, update, rooms, members.
@@ -16,6 +17,10 @@ export async function create(chat: ChatService, ctx: RequestContext, req: Reques
   }
   if (req.room?.startsWith(DIRECT_PREFIX)) {
     throw new ChatError('bad_request', `room ids starting with "${DIRECT_PREFIX}" are reserved for direct messages; pick another id`);
+  }
+  const quota = chat.config.maxRoomsPerUser;
+  if (quota > 0 && !s.user.admin && (await chat.store.countOwnedRooms(s.user.id)) >= quota) {
+    throw new ChatError('forbidden', `you own ${quota} rooms, the most this server allows one user; delete one before creating another`);
   }
   const room: RoomInfo = {
     id: req.room ?? newRoomId(),
@@ -32,6 +37,7 @@ export async function create(chat: ChatService, ctx: RequestContext, req: Reques
   }
   await chat.store.addMember(room.id, s.user.id, null, chat.now());
   s.memberOf.add(room.id);
+  chat.directory.added({ ...room, lastSeq: 0 });
   await joinAndStream(chat, ctx, room, { history: 0 });
 }
 
@@ -67,6 +73,7 @@ export async function invite(chat: ChatService, ctx: RequestContext, req: Reques
   if (room.direct) throw new ChatError('bad_request', 'a direct conversation has exactly two members; create a room to talk with more people');
   const user = await chat.store.getUser(req.user);
   if (!user) throw new ChatError('user_not_found', `no user with id "${req.user}" has ever connected`);
+  chat.takeInviteToken(ctx.session.user);
   const res = await chat.store.addMember(room.id, user.id, room.capacity, chat.now());
   if (res === 'full') throw new ChatError('room_full', `room "${room.id}" is full (${room.capacity}/${room.capacity})`);
   for (const s of chat.users.get(user.id) ?? []) s.memberOf.add(room.id);
@@ -104,16 +111,29 @@ export async function update(chat: ChatService, ctx: RequestContext, req: Reques
   const room = roomInfoOf(rec);
   const live = chat.rooms.get(room.id);
   if (live) live.info = room;
+  chat.directory.removed(room.id);
+  chat.directory.added(rec);
   chat.broadcast(room.id, { op: 'room', room });
   ctx.ok({ room });
 }
 
+/** Public rooms per page at most (and by default). */
+const PUBLIC_PAGE = 100;
+
 export async function rooms(chat: ChatService, ctx: RequestContext, req: RequestOf<'rooms'>): Promise<void> {
+  const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
   if (req.scope === 'public') {
-    ctx.ok({ rooms: await chat.summaries(await chat.store.publicRooms(100), false) });
+    const page = await chat.directory.page(cursor, Math.min(req.limit ?? PUBLIC_PAGE, PUBLIC_PAGE));
+    ctx.ok({ rooms: await chat.summaries(page.rooms, false), ...(page.next ? { next: encodeCursor(page.next) } : {}) });
     return;
   }
-  ctx.ok({ rooms: await chat.summaries(await chat.store.memberRooms(ctx.session.user.id), true) });
+  const limit = req.limit ?? chat.config.welcomeRooms;
+  const rows = await chat.store.memberRooms(ctx.session.user.id, { limit: limit + 1, after: cursor });
+  const more = rows.length > limit;
+  const list = await chat.summaries(more ? rows.slice(0, -1) : rows, true);
+  for (const r of list) ctx.session.memberOf.add(r.id);
+  const last = list.at(-1);
+  ctx.ok({ rooms: list, ...(more && last ? { next: encodeCursor(last) } : {}) });
 }
 
 export async function members(chat: ChatService, ctx: RequestContext, req: RequestOf<'members'>): Promise<void> {

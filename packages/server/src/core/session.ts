@@ -9,6 +9,8 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Bytes queued for this connection and not yet written to the network. */
   readonly bufferedAmount: number;
+  /** Bytes the network has taken so far (only ever grows): how the core sees a reader make progress. */
+  readonly taken: number;
   readonly isOpen: boolean;
   /** Resolves once the queued bytes were written (or the connection closed). */
   drained(): Promise<void>;
@@ -34,6 +36,9 @@ export interface SessionAuth {
   rooms: string[];
 }
 
+/** Writes a frame meant for this connection alone (a reply, an error); see Outbound. */
+export type ReplySink = (session: Session, data: Uint8Array) => void;
+
 /** One connected client: its user, the rooms it receives, and the order its requests run in. */
 export class Session {
   /** Rooms whose live events this connection receives. */
@@ -43,6 +48,10 @@ export class Session {
   closed = false;
   /** Closes the connection when the token expires (cleared by a refresh). */
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Since when queued data has waited with nothing taken (Outbound.sweep), ms; null: not stalled. */
+  stalledSince: number | null = null;
+  /** `conn.taken` when the stall check last looked. */
+  takenAtCheck = 0;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -50,14 +59,16 @@ export class Session {
     readonly user: User,
     readonly bucket: TokenBucket,
     public auth: SessionAuth,
+    private readonly sink: ReplySink = (s, data) => s.conn.send(data, false),
   ) {}
 
   get id(): string {
     return this.conn.id;
   }
 
+  /** Sends a reply, error or notice to this connection (counted against its send buffer). */
   sendJson(event: object): void {
-    if (!this.closed) this.conn.send(encodeJson(event), false);
+    if (!this.closed) this.sink(this, encodeJson(event));
   }
 
   /**

@@ -80,6 +80,12 @@ export class WsConnection implements Connection, FrameQueue {
     return this.socket.writableLength + this.queuedBytes;
   }
 
+  get taken(): number {
+    // bytesWritten counts what was handed to the socket, buffered bytes included.
+    const written = (this.socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+    return written - this.socket.writableLength;
+  }
+
   get isOpen(): boolean {
     return !this.closing && this.ws.readyState === WebSocket.OPEN;
   }

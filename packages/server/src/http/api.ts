@@ -2,8 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOM_ID_PATTERN } from '@roomcast/protocol';
 import type { ChatService } from '../core/chat.js';
-import { toErrorBody } from '../core/errors.js';
-import { toMsgEvent } from '../core/events.js';
+import { ChatError, toErrorBody } from '../core/errors.js';
+import { holdsNul } from '../core/limits.js';
+import { historyPage } from '../core/history.js';
 import { problem } from './files.js';
 
 // The server-side API, for the user's own backend: publish system messages, read history.
@@ -60,6 +61,7 @@ export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKe
       try {
         chat.checkText(req.body.text);
         chat.checkMeta(req.body.meta);
+        if (holdsNul(req.body)) throw new ChatError('bad_request', 'the body contains the NUL character (U+0000), which no field may hold; remove it');
         const room = await chat.loadRoom(req.params.room);
         const from = req.body.from ?? { id: 'system', name: 'system' };
         const res = await chat.publish(room, { id: from.id, name: from.name }, {
@@ -89,10 +91,8 @@ export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKe
     async (req, reply) => {
       try {
         const room = await chat.loadRoom(req.params.room);
-        const limit = req.query.limit ?? 50;
-        const rows = await chat.store.messagesBefore(room.id, req.query.before ?? null, limit + 1);
-        const more = rows.length > limit;
-        return { room: room.id, messages: (more ? rows.slice(1) : rows).map(toMsgEvent), more };
+        const page = await historyPage(chat.store, room.id, req.query.before ?? null, req.query.limit ?? 50, chat.historyBytes);
+        return { room: room.id, messages: page.messages, more: page.more };
       } catch (err) {
         return fail(reply, err);
       }

@@ -92,6 +92,8 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addColumn('created_at', sql.raw(bigint), (c) => c.notNull())
     .addColumn('last_seq', sql.raw(bigint), (c) => c.notNull().defaultTo(0))
     .execute();
+  // Room quotas count a user's rooms; the owner never changes, so appends never touch this index.
+  await db.schema.createIndex('rooms_by_owner').ifNotExists().on('rooms').column('owner').execute();
   await db.schema
     .createTable('members')
     .ifNotExists()

@@ -11,6 +11,7 @@ import type {
   MemberRecord,
   MembershipRecord,
   NewRoom,
+  RoomCursor,
   RoomRecord,
   Store,
   StoredMessage,
@@ -24,24 +25,57 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * The database file is damaged: retrying cannot help, so the code is `internal`, not
+ * `unavailable`, and nothing is answered from it (a damaged file can return short results).
+ */
+export class StoreDamagedError extends Error {
+  readonly code = 'internal';
+  constructor(
+    override readonly cause?: unknown,
+    message = "the server's database is damaged; the operator has been told, and nothing can be read or saved until it is restored",
+  ) {
+    super(message);
+    this.name = 'StoreDamagedError';
+  }
+}
+
 /** Wraps driver errors so callers see `unavailable`; our own errors pass through. */
 function unavailable(err: unknown): never {
-  if (err instanceof MissingRoomError || err instanceof StoreUnavailableError) throw err;
+  if (err instanceof MissingRoomError || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
   throw new StoreUnavailableError(err);
+}
+
+/** How guardStore learns that the database itself is damaged (SQLite: store/integrity.ts). */
+export interface DamageWatch {
+  /** The error to reject a call with while the store is damaged; null while it is healthy. */
+  refusal(method: string): Error | null;
+  /** When `err` means the file is damaged: records that (once) and returns the error to throw. */
+  damaged(err: unknown, method: string): Error | null;
 }
 
 /**
  * The store with every failure of the database reported as `unavailable` (a lost PostgreSQL
  * connection, a locked SQLite file), so clients are told to retry rather than that we broke.
+ * With a `watch`, a damaged database is `internal` instead, and from then on every call but
+ * `close` is refused without touching the file.
  */
-export function guardStore<T extends object>(store: T): T {
+export function guardStore<T extends object>(store: T, watch?: DamageWatch): T {
+  const fail = (method: string) => (err: unknown): never => {
+    const damage = watch?.damaged(err, method);
+    if (damage) throw damage;
+    return unavailable(err);
+  };
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
+      const method = String(prop);
       return (...args: unknown[]) => {
+        const refused = method === 'close' ? null : watch?.refusal(method);
+        if (refused) return Promise.reject(refused);
         const result: unknown = value.apply(target, args);
-        return result instanceof Promise ? result.catch(unavailable) : result;
+        return result instanceof Promise ? result.catch(fail(method)) : result;
       };
     },
   });
@@ -209,6 +243,15 @@ export class SqlStore implements Store {
     return rows.map(toRoom);
   }
 
+  async countOwnedRooms(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('rooms')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner', '=', userId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async countRooms(): Promise<number> {
     const row = await this.db
       .selectFrom('rooms')
@@ -279,16 +322,20 @@ export class SqlStore implements Store {
     return rows.map((r) => ({ id: r.id, name: r.name, readSeq: Number(r.read_seq) }));
   }
 
-  async memberRooms(userId: string): Promise<MembershipRecord[]> {
-    const rows = await this.db
+  async memberRooms(userId: string, page?: { limit: number; after?: RoomCursor | undefined }): Promise<MembershipRecord[]> {
+    let q = this.db
       .selectFrom('members')
       .innerJoin('rooms', 'rooms.id', 'members.room_id')
       .selectAll('rooms')
       .select('members.read_seq as read_seq')
-      .where('members.user_id', '=', userId)
-      .orderBy('rooms.last_seq', 'desc')
-      .orderBy('rooms.id')
-      .execute();
+      .where('members.user_id', '=', userId);
+    const after = page?.after;
+    if (after) {
+      q = q.where((eb) => eb.or([eb('rooms.last_seq', '<', after.lastSeq), eb.and([eb('rooms.last_seq', '=', after.lastSeq), eb('rooms.id', '>', after.id)])]));
+    }
+    q = q.orderBy('rooms.last_seq', 'desc').orderBy('rooms.id');
+    if (page) q = q.limit(page.limit);
+    const rows = await q.execute();
     const result: MembershipRecord[] = rows.map((r) => ({ ...toRoom(r), readSeq: Number(r.read_seq) }));
     const direct = result.filter((r) => r.direct).map((r) => r.id);
     if (direct.length > 0) {

@@ -65,6 +65,12 @@ export interface StoredMessage {
 
 export type AddMemberResult = 'added' | 'already' | 'full';
 
+/** A position in a room list ordered by `lastSeq` descending, then id: the last room of a page. */
+export interface RoomCursor {
+  lastSeq: number;
+  id: string;
+}
+
 export interface Store {
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
@@ -84,15 +90,22 @@ export interface Store {
   deleteRoom(id: string): Promise<void>;
   /** Ephemeral rooms left over from a crash (embedded mode cleans them at start). */
   deleteEphemeralRooms(): Promise<number>;
+  /** Public, non-direct rooms, newest activity first (lastSeq descending, then id). */
   publicRooms(limit: number): Promise<RoomRecord[]>;
   countRooms(): Promise<number>;
+  /** Rooms the user owns (created), ephemeral ones included. */
+  countOwnedRooms(userId: string): Promise<number>;
 
   /** Adds a member unless the room is at capacity (checked atomically). */
   addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult>;
   removeMember(room: string, userId: string): Promise<boolean>;
   isMember(room: string, userId: string): Promise<boolean>;
   listMembers(room: string): Promise<MemberRecord[]>;
-  memberRooms(userId: string): Promise<MembershipRecord[]>;
+  /**
+   * The rooms the user belongs to, newest activity first (lastSeq descending, then id): all of
+   * them, or a page of at most `limit` after `after`.
+   */
+  memberRooms(userId: string, page?: { limit: number; after?: RoomCursor | undefined }): Promise<MembershipRecord[]>;
   /** Moves the read cursor forward only; returns the cursor after the move. */
   setReadSeq(room: string, userId: string, seq: number): Promise<number>;
 
