@@ -161,7 +161,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   presenceLeaseMs: 15_000,
   userRate: 0,
   handshakeTimeoutMs: 5_000,
-  maxPendingPerIp: 32,
+  maxPendingPerIp: 256,
   maxConnections: 0,
   sendTimeoutMs: DEFAULT_CHAT_CONFIG.sendTimeoutMs,
   maxRoomsPerUser: DEFAULT_CHAT_CONFIG.maxRoomsPerUser,

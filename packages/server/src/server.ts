@@ -95,11 +95,15 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       authTimeoutMs: config.authTimeoutMs,
       allowedOrigins: parseOrigins(config.allowedOrigins),
       trustProxy: config.trustProxy,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      maxPendingPerIp: config.maxPendingPerIp,
+      maxConnections: config.maxConnections,
     },
     log,
   );
   const app = buildHttp({ chat, store, broker, auth, log, apiKey: config.apiKey, tls, connectionCount: () => gateway.connectionCount });
   app.server.on('upgrade', gateway.handleUpgrade);
+  gateway.guard(app.server);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

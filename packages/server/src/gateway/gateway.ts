@@ -1,11 +1,16 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, MAX_BINARY_HEADER, SUBPROTOCOL } from '@roomcast/protocol';
 import type { Authenticated, Authenticator, UpgradeIdentity } from '../auth/authenticator.js';
 import type { ChatService, Logger } from '../core/chat.js';
 import { newSessionId } from '../core/ids.js';
+import { ConnectionGuard } from './connection-guard.js';
+import { effectiveMaxConnections, webSocketLimit } from './fd-limit.js';
+import { badRequest, checkHandshake, refuse } from './handshake.js';
 import { clientAddress, originAllowed } from './origin.js';
+import { parseRequestTarget } from './request-target.js';
+import { ThrottledLog } from './throttled-log.js';
 import { CoalescingWriter, FrameCache } from './frame-writer.js';
 import { WsConnection, type FrameOutput } from './ws-connection.js';
 
@@ -22,7 +27,16 @@ export interface GatewayOptions {
   authTimeoutMs: number;
   allowedOrigins: readonly string[];
   trustProxy: number;
+  /** Time a new TCP connection has to send a whole request head, ms. */
+  handshakeTimeoutMs: number;
+  /** TCP connections per address without a whole request head yet (not applied behind proxies). */
+  maxPendingPerIp: number;
+  /** Open connections in all; 0: the file-descriptor limit minus a reserve (see fd-limit.ts). */
+  maxConnections: number;
 }
+
+/** Seconds a client refused for capacity is asked to wait (503 Retry-After). */
+const RETRY_AFTER_S = 5;
 
 /** Largest frame accepted: the bigger of a full binary message and a maximal text request. */
 export function maxPayloadFor(o: { maxText: number; maxBinary: number }): number {
@@ -63,6 +77,13 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
   private readonly out: FrameOutput = { frames: new FrameCache(), writer: new CoalescingWriter() };
+  /** Upgrades past the checks and not yet accepted (authenticating): they count against the cap. */
+  private upgrading = 0;
+  /** Connections in all (TCP), as applied. */
+  readonly maxConnections: number;
+  /** Open WebSockets at which upgrades get 503: below maxConnections, so HTTP still answers. */
+  readonly maxWebSockets: number;
+  private readonly throttled: ThrottledLog;
 
   constructor(
     private readonly chat: ChatService,
@@ -70,6 +91,9 @@ export class Gateway {
     private readonly opts: GatewayOptions,
     private readonly log: Logger,
   ) {
+    this.throttled = new ThrottledLog(log);
+    this.maxConnections = effectiveMaxConnections(opts.maxConnections);
+    this.maxWebSockets = webSocketLimit(this.maxConnections);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -86,34 +110,85 @@ export class Gateway {
     return this.conns.size;
   }
 
-  /** The HTTP server's `upgrade` listener. */
+  /**
+   * Bounds what happens before a request head is complete (timeout, per-address cap) and the
+   * connections in all; call once on the HTTP server, before it listens.
+   */
+  guard(server: Server): ConnectionGuard {
+    const trusted = this.opts.trustProxy > 0;
+    return new ConnectionGuard(
+      server,
+      {
+        handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
+        // Behind proxies every client comes from the proxy's address: a cap per address would cap all.
+        maxPendingPerIp: trusted ? 0 : this.opts.maxPendingPerIp,
+        maxConnections: this.maxConnections,
+      },
+      this.throttled,
+    );
+  }
+
+  /**
+   * The HTTP server's `upgrade` listener. Nothing may escape it: an exception here would reach
+   * the HTTP server's emit and end the process, so anything unexpected drops just this socket.
+   */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== this.opts.path) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    if (!this.accepting) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    // Node took its own error listener off the socket when it handed the upgrade over.
     socket.on('error', destroyOnError);
+    try {
+      this.upgrade(req, socket, head);
+    } catch (err) {
+      this.unexpected(err, socket);
+    }
+  };
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = parseRequestTarget(req.url);
+    if (!target.ok) return refuse(socket, badRequest(target.reason));
+    if (target.path !== this.opts.path) {
+      return refuse(socket, { status: 404, code: 'not_found', message: `no WebSocket endpoint at ${JSON.stringify(target.path.slice(0, 60))}; connect to ${this.opts.path}` });
+    }
+    const bad = checkHandshake(req);
+    if (bad) return refuse(socket, bad);
+    if (!this.accepting) {
+      return refuse(socket, { status: 503, code: 'unavailable', message: 'the server is shutting down; connect again shortly', headers: { 'Retry-After': String(RETRY_AFTER_S) } });
+    }
+    if (this.conns.size + this.upgrading >= this.maxWebSockets) {
+      this.throttled.write('warn', 'max-websockets', { limit: this.maxWebSockets }, `refused a WebSocket with 503: ${this.maxWebSockets} are open (--max-connections ${this.maxConnections} less the HTTP reserve)`);
+      return refuse(socket, { status: 503, code: 'unavailable', message: 'the server is at its connection limit; connect again shortly', headers: { 'Retry-After': String(RETRY_AFTER_S) } });
+    }
     const ip = clientAddress(req, this.opts.trustProxy);
     const identify: Promise<UpgradeIdentity> = originAllowed(req.headers.origin, req.headers.host, this.opts.allowedOrigins)
-      ? this.auth.fromUpgrade(url.searchParams, req.headers.authorization)
+      ? this.auth.fromUpgrade(target.query, req.headers.authorization)
       : Promise.resolve({ kind: 'fail', code: CloseCode.Forbidden, reason: `origin ${String(req.headers.origin).slice(0, 80)} is not allowed to connect` });
+    this.upgrading++;
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      this.upgrading--;
+      socket.off('close', uncount);
+    };
+    socket.on('close', uncount);
     // Browsers hide a refused upgrade's HTTP status, so refusals are sent as close codes.
-    void identify.then(
-      (identity) => {
+    identify
+      .then((identity) => {
+        uncount();
+        // Gone meanwhile: nothing to do (a half-closed one, ws destroys without calling back).
         if (socket.destroyed) return;
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, ip, identity));
-      },
-      (err: unknown) => {
-        this.log.error({ err }, 'upgrade failed');
-        socket.destroy();
-      },
-    );
-  };
+      })
+      .catch((err: unknown) => {
+        uncount();
+        this.unexpected(err, socket);
+      });
+  }
+
+  /** A failure nobody planned for during an upgrade: logged (not too often), the socket dropped. */
+  private unexpected(err: unknown, socket: Duplex): void {
+    this.throttled.write('error', 'upgrade-failed', { err }, 'a WebSocket upgrade failed unexpectedly; the connection was dropped');
+    socket.destroy();
+  }
 
   private accept(ws: WebSocket, socket: Duplex, ip: string, identity: UpgradeIdentity): void {
     const count = this.perIp.add(ip);
