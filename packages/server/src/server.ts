@@ -101,7 +101,21 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     },
     log,
   );
-  const app = buildHttp({ chat, store, broker, auth, log, apiKey: config.apiKey, tls, connectionCount: () => gateway.connectionCount });
+  const app = buildHttp({
+    chat,
+    store,
+    broker,
+    auth,
+    log,
+    apiKey: config.apiKey,
+    tls,
+    connectionCount: () => gateway.connectionCount,
+    httpRate: config.httpRate,
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
+    // Its listener binds in app.listen and closes in app.close (below).
+    metricsAddress: config.metricsAddress,
+  });
   app.server.on('upgrade', gateway.handleUpgrade);
   gateway.guard(app.server);
   await app.listen({ port: config.port, host: config.host });

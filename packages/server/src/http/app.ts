@@ -5,10 +5,15 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import { registerApiRoutes } from './api.js';
 import type { Broker } from '../broker/broker.js';
+import { parseHostPort } from '../config.js';
 import type { ChatService } from '../core/chat.js';
 import type { Store } from '../store/store.js';
+import { answerErrorsAsJson } from './errors.js';
 import { registerFileRoutes } from './files.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, HttpStats } from './metrics.js';
+import { listenApart } from './metrics-listener.js';
+import { registerMonitoringRoutes } from './monitoring.js';
+import { limitPerAddress } from './rate-limit.js';
 import { serveWebUi } from './web.js';
 
 export interface HttpDeps {
@@ -24,12 +29,23 @@ export interface HttpDeps {
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** The built web UI to serve at `/` (default packages/web/dist); without one, a landing page. */
   webDir?: string | undefined;
+  /** --http-rate: requests a second per client address on the API, bursts of twice that; 0: off. */
+  httpRate: number;
+  /** --trust-proxy: how the client address (the rate limit's key) is found. */
+  trustProxy: number;
+  /** --metrics-token: what /metrics and /api/stats want as a bearer token; empty: open. */
+  metricsToken: string;
+  /** --metrics-address HOST:PORT: serve /metrics and /api/stats there, not on the main port; empty: here. */
+  metricsAddress: string;
 }
 
 /** Largest request head (request line + headers), for plain requests and WebSocket upgrades alike. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-/** The HTTP side of the port: health, readiness, stats, metrics, files, and the web UI at `/`. */
+/**
+ * The HTTP side of the port: health, readiness, stats, metrics, files, the server-side API and
+ * the web UI at `/`; stats and metrics on a listener of their own with --metrics-address.
+ */
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's type the plain default one.
   const tls = deps.tls;
@@ -44,18 +60,22 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
         ? createHttpsServer({ cert: tls.cert, key: tls.key, maxHeaderSize: MAX_HEADER_BYTES }, handler)
         : createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler)) as Server,
   });
-  // Errors in the same shape as the WebSocket side: {error: {code, message}}.
-  app.setErrorHandler((err: { validation?: unknown; statusCode?: number; message: string }, _req, reply) => {
-    if (err.validation) return reply.code(400).send({ error: { code: 'bad_request', message: err.message } });
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
-    deps.log.error({ err }, 'HTTP request failed');
-    return reply.code(500).send({ error: { code: 'internal', message: 'the server failed to handle this request; it was logged' } });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
-  );
-  const metrics = createMetrics(deps.chat, deps.connectionCount);
+  answerErrorsAsJson(app, deps.log as FastifyBaseLogger);
+  const http = new HttpStats();
+  const limits = { rate: deps.httpRate, trustProxy: deps.trustProxy, onLimited: () => {
+      http.rateLimited++;
+    } };
+  const monitoring = {
+    chat: deps.chat,
+    store: deps.store,
+    connectionCount: deps.connectionCount,
+    metrics: createMetrics(deps.chat, deps.connectionCount, http),
+    http,
+    token: deps.metricsToken,
+  };
 
+  // Not rate-limited: load balancers and orchestrators poll these, and they must keep answering
+  // while a flood is being refused (a limited /healthz would get a busy node restarted).
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
@@ -65,33 +85,26 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store, broker });
   });
 
-  app.get('/api/stats', async () => {
-    const s = deps.chat.stats;
-    return {
-      connections: deps.connectionCount(),
-      onlineUsers: deps.chat.users.size,
-      rooms: deps.chat.rooms.count,
-      roomsStored: await deps.store.countRooms(),
-      messagesIn: s.messagesIn,
-      messagesOut: s.messagesOut,
-      bytesOut: s.bytesOut,
-      framesIn: s.framesIn,
-      errors: s.errors,
-      rateLimited: s.rateLimited,
-      slowConsumers: s.slowConsumers,
-      connectionsTotal: s.connectionsTotal,
-      uptimeSec: Math.round((Date.now() - s.startedAt) / 1000),
-    };
-  });
-
-  app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.metrics()));
-
-  // What the web UI needs to know before it connects: how users sign in.
-  app.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
-
+  // Not rate-limited either: the UI's built files touch no store, browsers cache them, and one
+  // page load fetches several at once, which would eat a shared office address's budget.
   serveWebUi(app, deps.webDir);
 
-  registerFileRoutes(app, deps.store, deps.auth);
-  registerApiRoutes(app, deps.chat, deps.apiKey);
+  // Everything that does work per request, limited per client address (a scope of its own, so
+  // the limit's hook applies to these routes only).
+  const apart = deps.metricsAddress ? parseHostPort(deps.metricsAddress, '--metrics-address') : null;
+  app.register(async (api) => {
+    await limitPerAddress(api, limits);
+    if (!apart) registerMonitoringRoutes(api, monitoring);
+    // What the web UI needs to know before it connects: how users sign in.
+    api.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
+    registerFileRoutes(api, deps.store, deps.auth);
+    registerApiRoutes(api, deps.chat, deps.apiKey);
+  });
+  if (apart) {
+    listenApart(app, apart, deps.log as FastifyBaseLogger, async (side) => {
+      await limitPerAddress(side, limits);
+      registerMonitoringRoutes(side, monitoring);
+    });
+  }
   return app;
 }

@@ -1,11 +1,17 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChatService } from '../core/chat.js';
 
+/** Counters of the HTTP side (the chat's own are in ChatStats). */
+export class HttpStats {
+  /** Requests refused by --http-rate. */
+  rateLimited = 0;
+}
+
 /**
  * Prometheus metrics. The hot path only bumps plain counters in ChatStats; they are copied into
  * prom-client when /metrics is scraped.
  */
-export function createMetrics(chat: ChatService, connectionCount: () => number): Registry {
+export function createMetrics(chat: ChatService, connectionCount: () => number, http: HttpStats): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'roomcast_process_' });
   const s = chat.stats;
@@ -39,5 +45,6 @@ export function createMetrics(chat: ChatService, connectionCount: () => number):
   counter('roomcast_rate_limited_total', 'Frames refused by the rate limit', () => s.rateLimited);
   counter('roomcast_slow_consumers_total', 'Connections closed for not reading', () => s.slowConsumers);
   counter('roomcast_connections_total', 'Connections accepted since start', () => s.connectionsTotal);
+  counter('roomcast_http_rate_limited_total', 'HTTP requests refused by --http-rate', () => http.rateLimited);
   return registry;
 }
