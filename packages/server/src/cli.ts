@@ -1,9 +1,14 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintToken, parseTtl } from './auth/mint.js';
 import { ConfigError, describeOptions, OPTIONS, resolveConfig } from './config.js';
 import { openPostgresStore } from './store/postgres.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { backupDatabase } from './store/backup.js';
+import { examine, formatReport } from './store/doctor.js';
+import { describeDamage, describeError, isDamageError, type DamageReport } from './store/integrity.js';
+import { openSqliteStore, sqliteFile } from './store/sqlite.js';
 import { createLogger } from './log.js';
 import { startServer } from './server.js';
 
@@ -16,6 +21,12 @@ Usage:
                               with --jwt-issuer/--jwt-audience when set, for development and tests
   roomcast migrate [--postgres URL | --data DIR]
                               create or upgrade the database schema, then exit (serve does it too)
+  roomcast doctor DIR         check DIR/roomcast.db (or a database file) read-only, safe while a
+                              server runs: sizes, counts, integrity_check, each problem;
+                              exit 0 healthy, 1 damaged, 2 no such file
+  roomcast backup DIR FILE [--force]
+                              copy DIR/roomcast.db to FILE with SQLite's online backup, safe while a
+                              server runs and writes, then check the copy; --force replaces FILE
   roomcast --help             this text
 
 Options (each also read from its environment variable; flags win):
@@ -32,10 +43,12 @@ async function serve(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   const server = await startServer(config, log);
   const shown = server.url.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  // --metrics-address serves stats and metrics on a plain-http listener of their own.
+  const monitor = config.metricsAddress ? `http://${config.metricsAddress.trim().replace(/^(0\.0\.0\.0|\[::\]):/, 'localhost:')}` : shown;
   process.stdout.write(
     `listening on ${server.url}\n` +
       `  web:       ${shown}/\n  websocket: ${shown.replace(/^http/, 'ws')}/ws?name=YOUR_NAME\n` +
-      `  health:    ${shown}/healthz\n  stats:     ${shown}/api/stats\n  metrics:   ${shown}/metrics\n` +
+      `  health:    ${shown}/healthz\n  stats:     ${monitor}/api/stats\n  metrics:   ${monitor}/metrics\n` +
       `  data:      ${config.dataDir}\n`,
   );
   if (availableParallelism() === 1 && !process.execArgv.includes('--single-threaded-gc')) {
@@ -99,11 +112,59 @@ async function token(argv: string[]): Promise<void> {
 async function migrate(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { postgres: { type: 'string' }, data: { type: 'string' } }, strict: true });
   const config = resolveConfig(values, process.env);
+  let damage: DamageReport | undefined;
   const store = config.postgresUrl
     ? await openPostgresStore({ url: config.postgresUrl })
-    : await openSqliteStore({ dataDir: config.dataDir, sync: config.sync });
+    : await openSqliteStore({ dataDir: config.dataDir, sync: config.sync, integrityCheck: config.integrityCheck, onDamage: (d) => (damage = d) });
   await store.close();
+  if (damage) {
+    process.stderr.write(`roomcast: ${describeDamage(damage, false)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   process.stdout.write(`schema is up to date (${config.postgresUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`})\n`);
+}
+
+/** The file is there but SQLite cannot read it: exit code 1, with the message alone. */
+class DamagedFileError extends Error {}
+
+/** The database a DIR (or FILE) argument names; a usage error when there is none. */
+function databaseAt(arg: string): string {
+  if (!existsSync(arg)) throw new ConfigError(`no such directory or file: ${arg}`);
+  const file = statSync(arg).isDirectory() ? sqliteFile(arg) : arg;
+  if (!existsSync(file)) throw new ConfigError(`no database in ${arg}: ${file} does not exist (serve --data names the directory)`);
+  return file;
+}
+
+async function doctor(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new ConfigError('doctor needs the data directory (or a database file): roomcast doctor ./data');
+  const report = examine(databaseAt(positionals[0] as string));
+  process.stdout.write(formatReport(report));
+  process.exitCode = report.problems.length === 0 ? 0 : 1;
+}
+
+async function backup(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: { force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 2) throw new ConfigError('backup needs the data directory and the file to write: roomcast backup ./data /backups/roomcast.db');
+  const source = databaseAt(positionals[0] as string);
+  const target = resolve(positionals[1] as string);
+  if (!existsSync(dirname(target))) throw new ConfigError(`cannot write ${target}: the directory ${dirname(target)} does not exist`);
+  if (existsSync(target) && realpathSync(target) === realpathSync(source)) throw new ConfigError(`${target} is the database itself; name another file`);
+  if ((existsSync(target) || existsSync(`${target}-wal`)) && !values.force) throw new ConfigError(`${target} exists; pass --force to replace it`);
+  const r = await backupDatabase(source, target).catch((err: unknown) => {
+    if (!isDamageError(err)) throw err;
+    throw new DamagedFileError(`cannot back up ${source}: ${describeError(err)}; "roomcast doctor" says more`);
+  });
+  if (r.problems.length > 0) {
+    process.stderr.write(
+      `roomcast: wrote ${target}, but the copy is damaged, so ${source} is too: ${r.problems.slice(0, 3).join('; ')}` +
+        `${r.problems.length > 3 ? ` (and ${r.problems.length - 3} more)` : ''}. Keep an older backup; "roomcast doctor" lists every problem\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`wrote ${target} (${r.bytes} bytes, ${r.pages} pages), a copy of ${source}: rooms ${r.rooms}, messages ${r.messages}; quick_check: ok\n`);
 }
 
 /** Entry point of the `roomcast` command. */
@@ -117,12 +178,19 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'serve') return await serve(rest);
     if (command === 'token') return await token(rest);
     if (command === 'migrate') return await migrate(rest);
+    if (command === 'doctor') return await doctor(rest);
+    if (command === 'backup') return await backup(rest);
     throw new ConfigError(`unknown command "${command}"; run "roomcast --help" for the commands`);
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e instanceof ConfigError || e.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`roomcast: ${e.message}\n`);
       process.exit(2);
+    }
+    if (e instanceof DamagedFileError || e.code?.startsWith('SQLITE_')) {
+      // The file cannot be opened or read at all: say so without a stack.
+      process.stderr.write(`roomcast: ${e instanceof DamagedFileError ? e.message : describeError(e)}\n`);
+      process.exit(1);
     }
     if (e.code === 'EADDRINUSE') {
       process.stderr.write(`roomcast: ${e.message}; pick another --port or stop what uses it\n`);

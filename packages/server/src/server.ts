@@ -16,7 +16,9 @@ import { checkConfig, ConfigError, DEFAULT_CONFIG, parseOrigins, type ServerConf
 import { Gateway } from './gateway/gateway.js';
 import { buildHttp } from './http/app.js';
 import { createLogger } from './log.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openSqliteStore, readSecretDespiteDamage } from './store/sqlite.js';
+import { damageFields, describeDamage } from './store/integrity.js';
+import { StoreDamagedError } from './store/sql-store.js';
 import type { Store } from './store/store.js';
 
 export interface RoomcastServer {
@@ -164,10 +166,26 @@ function openJwtVerifier(c: ServerConfig): JwtVerifier {
 
 async function openStore(c: ServerConfig, log: Logger) {
   if (!c.postgresUrl) {
-    const store = await openSqliteStore({ dataDir: c.dataDir, sync: c.sync, onCheckpointError: (err) => log.warn({ err: err.message }, 'SQLite checkpoint problem') });
+    const store = await openSqliteStore({
+      dataDir: c.dataDir,
+      sync: c.sync,
+      integrityCheck: c.integrityCheck,
+      onCheckpointError: (err) => log.warn({ err: err.message }, 'SQLite checkpoint problem'),
+      onDamage: (d) => log.fatal(damageFields(d), describeDamage(d)),
+    });
+    // A damaged store refuses every call, but the server still starts so that /readyz and the log
+    // say why: nothing to clean up then, and the guest-token key is read from the file if it still
+    // can be, else a throwaway one that is never stored (no welcome goes out, so no token either).
+    const unlessDamaged = <T>(fallback: () => T) => (err: unknown): T => {
+      if (err instanceof StoreDamagedError) return fallback();
+      throw err;
+    };
     // One process owns the file: ephemeral rooms left by a crash have no members online any more.
-    await store.deleteEphemeralRooms();
-    return store;
+    await store.deleteEphemeralRooms().catch(unlessDamaged(() => 0));
+    // Only sharedSecret is overridden; every other call reaches the store through the prototype.
+    const sharedSecret = (name: string, candidate: string) =>
+      store.sharedSecret(name, candidate).catch(unlessDamaged(() => readSecretDespiteDamage(c.dataDir, name) ?? candidate));
+    return Object.create(store, { sharedSecret: { value: sharedSecret } }) as typeof store;
   }
   try {
     return await openPostgresStore({ url: c.postgresUrl });

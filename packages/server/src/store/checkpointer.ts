@@ -122,6 +122,9 @@ export function checkpointInBackground(
     async stop() {
       if (!stopping) {
         stopping = true;
+        // Keep the process alive until the thread is gone, so a closing store is really closed
+        // (`roomcast migrate` would otherwise exit before saying so).
+        worker.ref();
         worker.postMessage('stop');
       }
       return exited;
