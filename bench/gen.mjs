@@ -714,7 +714,84 @@ async function cluster(/** @type {Job} */ job) {
   return out;
 }
 
-const SCENARIOS = { bigRoom, rooms, E: catchUp, cluster };
+// ---- H: the well-behaved side of the hostile soak -------------------------------------------
+
+/**
+ * (H) well-behaved clients: `rooms` rooms of `roomSize`, each client sending a marked message
+ * every `sendEveryS` seconds and reading everything. Connects, reports "ready" (the orchestrator
+ * then starts the hostile clients, or not), waits for "go", warms up, and counts one window of
+ * `durationS` seconds. A "finish" during the window (the server died) ends it early: what was
+ * measured until then is still the result. Every close the clients did not ask for is counted,
+ * by close code; the server's CPU comes from the orchestrator, which outlives a crash.
+ */
+async function soak(/** @type {Job} */ job) {
+  const p = job.params;
+  const pool = makePool(job);
+  const setup = await fillRooms(pool, job, { prefix: 'w', count: p.rooms * p.roomSize, roomSize: p.roomSize, tolerant: true, concurrency: 200 });
+  await quiet(pool, 200, 10000);
+  // One listener for both commands: "finish" may come right after "go", or instead of it.
+  let finished = false;
+  /** @type {() => void} */
+  let onGo = () => {};
+  /** @type {() => void} */
+  let onFinish = () => {};
+  const go = new Promise((r) => (onGo = () => r(undefined)));
+  const finish = new Promise((r) => (onFinish = () => r(undefined)));
+  process.on('message', (/** @type {any} */ m) => {
+    if (m?.cmd === 'go') onGo();
+    if (m?.cmd === 'finish') {
+      finished = true;
+      onGo();
+      onFinish();
+    }
+  });
+  send({ ev: 'ready', connected: setup.connected, failedConns: setup.failed, rooms: setup.rooms.map((r) => r[0]?.room).filter(Boolean) });
+  await go;
+  const senders = interleave(setup.rooms);
+  const fanout = p.roomSize - 1;
+  progress('warming up');
+  const pacing = pace(pool, senders, senders.length / p.sendEveryS);
+  await Promise.race([sleep(p.warmupS * 1000), finish]);
+  const sent0 = pacing.sent;
+  // The orchestrator samples the server's CPU as the window opens and closes (it outlives a crash).
+  send({ ev: 'window', open: true });
+  const close = openWindow(pool, job);
+  const windowEnd = performance.now() + p.durationS * 1000;
+  // A long window reports where it stands every few seconds.
+  while (!finished && performance.now() < windowEnd) {
+    await Promise.race([sleep(Math.min(5000, windowEnd - performance.now())), finish]);
+    const lat = pool.hist.summary();
+    progress(`measuring ${Math.round(p.durationS - (windowEnd - performance.now()) / 1000)}/${p.durationS} s, p99 ${lat.p99 ?? '—'} ms, ${pool.closedUnexpectedly} closed`);
+  }
+  const m = close();
+  send({ ev: 'window', open: false });
+  const sentInWindow = pacing.sent - sent0;
+  pacing.stop();
+  // Late deliveries of the window's messages still count for latency (not for deliveries/s).
+  const expected = sentInWindow * fanout;
+  if (!finished) await until(() => pool.hist.n >= expected, 3000);
+  return {
+    requested: p.rooms * p.roomSize,
+    connected: setup.connected,
+    failedConns: setup.failed,
+    setupS: setup.setupS,
+    windowS: m.windowS,
+    cutShort: finished,
+    sent: sentInWindow,
+    deliveries: m.deliveries,
+    deliveriesPerS: m.deliveriesPerS,
+    deliveredShare: expected > 0 ? round(pool.hist.n / expected, 4) : null,
+    latency: pool.hist.summary(),
+    genCpuPct: m.genCpuPct,
+    otherCpuPct: m.otherCpuPct,
+    genMaxLagMs: round(pacing.maxLagMs, 1),
+    closeCodes: pool.closeCodes,
+    stillOpen: pool.clients.filter((c) => c.ws && !c.ws.closed).length,
+    ...errorsOf(pool),
+  };
+}
+
+const SCENARIOS = { bigRoom, rooms, E: catchUp, cluster, soak };
 
 async function main() {
   // The orchestrator went away (interrupted): do not linger with thousands of sockets.

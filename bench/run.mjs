@@ -15,6 +15,7 @@ import { chartSvg, formatReport, ratios, targets } from './lib/report.mjs';
 import { DEFAULT_SCENARIOS, MAX_CONNS_PER_GENERATOR, MODES, SCENARIO_INFO } from './lib/scenarios.mjs';
 import { LIVE, REPO_DIR, SERVERS, canPin, startGenerator, startServer } from './lib/servers.mjs';
 import { SERVICES_MISSING, servicesAvailable, startPostgres, startRedis } from './lib/services.mjs';
+import { soakJob } from './lib/soak.mjs';
 
 const HELP = `npm run bench [-- options]
 
@@ -22,10 +23,12 @@ Runs the scenarios against roomcast (SQLite persistence on, and persist:false ro
 baselines (Socket.IO 4, the tutorial ws chat, a minimal pre-framed ws server), then prints a
 table per scenario, the ratios roomcast/Socket.IO and roomcast/minimal, and the issue's targets.
 
-  --full               the full sizes and durations (about 10-15 min); default: quick (< 2 min)
+  --full               the full sizes and durations (about 25 min, of which H 12); default: quick (< 2 min)
   --smoke              tiny counts, seconds: only proves every scenario runs (used by the tests)
   --only A,C           scenarios to run (A B C D E F; D19 = 19,000 connections, full mode;
-                       G = cluster of roomcast nodes on Redis + PostgreSQL, full mode or --only G)
+                       G = cluster of roomcast nodes on Redis + PostgreSQL, full mode or --only G;
+                       H = hostile soak, roomcast with and without 200 hostile clients, full
+                       mode (2 × 5 min) or --only H (quick: 2 × 30 s))
   --servers a,b        servers: roomcast,roomcast-eph,socketio,tutorial,minimal (default: all)
   --json               print the results as JSON on stdout instead of tables
   --out FILE           also write the JSON results to FILE
@@ -64,7 +67,7 @@ const mode = opt.smoke ? 'smoke' : opt.full ? 'full' : 'quick';
 const params = MODES[mode];
 const scenarios = opt.only ? opt.only.split(',').map((s) => s.trim().toUpperCase()) : DEFAULT_SCENARIOS[mode];
 const servers = opt.servers ? opt.servers.split(',').map((s) => s.trim()) : Object.keys(SERVERS);
-for (const sc of scenarios) if (!(sc in SCENARIO_INFO)) fail(`unknown scenario ${sc} (A B C D D19 E F G)`);
+for (const sc of scenarios) if (!(sc in SCENARIO_INFO)) fail(`unknown scenario ${sc} (A B C D D19 E F G H)`);
 for (const s of servers) if (!(s in SERVERS)) fail(`unknown server ${s} (${Object.keys(SERVERS).join(', ')})`);
 
 function fail(/** @type {string} */ msg) {
@@ -420,6 +423,16 @@ function jobsFor(/** @type {string} */ name) {
     if (name === 'roomcast') jobs.push({ tag: 'G', covers: ['G'], own: true, run: async () => ({ G: await clusterJob(params.G) }) });
     else jobs.push({ tag: 'G', covers: ['G'], na: def.proto === 'roomcast' ? 'the cluster runs persistent rooms: see roomcast' : 'roomcast only' });
   }
+  if (want('H')) {
+    if (name === 'roomcast') {
+      jobs.push({
+        tag: 'H',
+        covers: ['H'],
+        own: true,
+        run: async () => ({ H: await soakJob(params.H, { serverCore: SERVER_CORE, genCore: GEN_CORE, pinned: pin, status: (text) => status(`${currentLabel} · ${text}`) }) }),
+      });
+    } else jobs.push({ tag: 'H', covers: ['H'], na: def.proto === 'roomcast' ? 'the soak runs persistent rooms: see roomcast' : 'roomcast only' });
+  }
   if (want('E')) {
     if (def.history) jobs.push({ tag: 'E', covers: ['E'], recovery: true, run: async (srv) => ({ E: await generate(srv, 'E', params.E).result }) });
     else jobs.push({ tag: 'E', covers: ['E'], na: def.proto === 'roomcast' ? 'persist:false keeps no history' : 'no history or recovery' });
@@ -434,7 +447,7 @@ async function runAll() {
   // the host) then shift one scenario's servers alike, and the ratios stay fair. Smoke mode
   // keeps each server's jobs together, since it reuses one server process for them.
   const byServer = servers.flatMap((s) => jobsFor(s).map((j, i) => ({ server: s, order: i, ...j })));
-  const tagOrder = ['A', 'CA', 'B', 'BF', 'BDF', 'C', 'D', 'D19', 'E', 'G'];
+  const tagOrder = ['A', 'CA', 'B', 'BF', 'BDF', 'C', 'D', 'D19', 'E', 'G', 'H'];
   const plan = REUSE ? byServer : [...byServer].sort((a, b) => tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag));
   stepCount = plan.filter((j) => !j.na).length;
   const info = machine();
@@ -470,6 +483,11 @@ async function runAll() {
         if (sc === 'F') return `${sc}: ${r.sustainablePerS}/s`;
         if (sc === 'G' && r.na) return `${sc}: n/a (${r.na})`;
         if (sc === 'G') return `${sc}: 1 node ${r.oneNode?.deliveriesPerS}/s, 2 nodes ${r.twoNodes?.deliveriesPerS}/s, Redis hop +${r.hop?.extraMs?.p50} ms p50`;
+        if (sc === 'H') {
+          const run = (/** @type {any} */ x) =>
+            x.failed ? `FAILED ${String(x.failed).slice(0, 60)}` : `${x.server.alive ? 'alive' : 'CRASHED'}, RSS peak ${x.server.rssPeakMB} MB, p99 ${x.wellBehaved?.latency?.p99} ms, ${x.wellBehaved?.closedUnexpectedly} closed`;
+          return `${sc}: without hostile ${run(r.baseline)}; with ${run(r.hostile)}`;
+        }
         return sc;
       })
       .join(', ');

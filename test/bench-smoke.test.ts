@@ -144,7 +144,81 @@ describe('npm run bench (smoke)', () => {
     expect(typeof g.hop?.extraMs?.p50).toBe('number');
     expect(typeof g.ratios?.deliveriesPerS).toBe('number');
   });
+
+  // H, the hostile soak, for a few seconds with a handful of clients of each hostile kind. Only
+  // structure: both runs measured, their numbers present, the server alive at the end. Never a
+  // threshold on latency or RSS (the benchmark reports those; hostile load makes them swing).
+  it('runs the hostile soak H briefly, without and with hostile clients', { timeout: 90_000 }, async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bench/run.mjs', '--smoke', '--only', 'H', '--servers', 'roomcast', '--json'],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 80_000 },
+    );
+    const run = JSON.parse(stdout) as BenchRun;
+    expect(run.mode).toBe('smoke');
+    const h = run.results.H?.roomcast as SoakResult | undefined;
+    expect(h, 'H on roomcast').toBeDefined();
+    const soak = h as SoakResult;
+    expect(soak.failed, soak.failed).toBeUndefined();
+
+    for (const [what, r] of [
+      ['well-behaved only', soak.baseline],
+      ['with hostile clients', soak.hostile],
+    ] as const) {
+      expect(r.failed, `${what}: ${r.failed}`).toBeUndefined();
+      expect(r.server.alive, `${what}: the server died: ${r.server.stderrTail ?? ''}`).toBe(true);
+      expect(r.server.exit).toBeNull();
+      expect(r.server.rssPeakMB, what).toBeGreaterThan(0);
+      expect(typeof r.server.rssLastMB).toBe('number');
+      expect(r.server.rssSamplesMB.length, what).toBeGreaterThan(0);
+      expect(typeof r.server.cpuPct).toBe('number');
+      const w = r.wellBehaved;
+      expect(w.failed, `${what}: ${w.failed}`).toBeUndefined();
+      expect(w.connected, what).toBe(w.requested);
+      expect(w.deliveries, what).toBeGreaterThan(0);
+      expect(w.latency?.count, what).toBeGreaterThan(0);
+      expect(typeof w.latency?.p99).toBe('number');
+      expect(typeof w.closedUnexpectedly).toBe('number');
+    }
+    // Without hostile clients nothing may go wrong: that run is the harness's own check.
+    expectClean(soak.baseline.wellBehaved, 'H, well-behaved only');
+    expect(soak.baseline.kinds).toBeNull();
+    expect(soak.hostile.hostileClients).toBeGreaterThan(0);
+    for (const kind of ['neverRead', 'flood', 'idle', 'meta']) {
+      const t = soak.hostile.kinds?.[kind];
+      expect(t, kind).toBeDefined();
+      expect(t?.failed, `${kind}: ${t?.failed}`).toBeUndefined();
+      expect(t?.attempts, kind).toBeGreaterThan(0);
+      expect(t?.opened, kind).toBeGreaterThan(0);
+      expect(typeof t?.closes).toBe('object');
+      expect(typeof t?.framesSent).toBe('number');
+    }
+    expect(soak.crashes).toBe(0);
+    expect(run.targets.filter((t) => t.id === 'H')).toHaveLength(4);
+  });
 });
+
+interface SoakRun {
+  failed?: string;
+  hostileClients: number;
+  server: {
+    alive: boolean;
+    exit: { code: number | null; signal: string | null } | null;
+    rssPeakMB: number | null;
+    rssLastMB: number | null;
+    rssSamplesMB: number[];
+    cpuPct: number | null;
+    stderrTail?: string;
+  };
+  wellBehaved: ScenarioResult & { requested: number; connected: number; closeCodes: Record<string, number> };
+  kinds: Record<string, { failed?: string; attempts: number; opened: number; closes: Record<string, number>; framesSent: number }> | null;
+}
+
+interface SoakResult extends ScenarioResult {
+  baseline: SoakRun;
+  hostile: SoakRun;
+  crashes: number;
+}
 
 interface ClusterWindow {
   deliveries: number;

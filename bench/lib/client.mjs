@@ -92,6 +92,9 @@ export class Pool {
     /** @type {string[]} */
     this.errorSamples = [];
     this.closedUnexpectedly = 0;
+    /** Unexpected closes by the server's close code ("none" when the socket ended without a close frame). */
+    /** @type {Record<string, number>} */
+    this.closeCodes = {};
     this.stopping = false;
     /** @type {((c: Client, sentUs: number) => void) | null} scenario hook per marked delivery */
     this.onDelivery = null;
@@ -100,7 +103,10 @@ export class Pool {
       onClose: (/** @type {any} */ ws, /** @type {Error | undefined} */ err) => {
         if (this.stopping) return;
         this.closedUnexpectedly++;
-        this.error(`${ws.state.name}: connection closed${err ? `: ${err.message}` : ''}`);
+        const code = ws.closeCode === null ? 'none' : String(ws.closeCode);
+        this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1;
+        const why = ws.closeCode === null ? '' : ` with ${ws.closeCode}${ws.closeReason ? ` (${ws.closeReason})` : ''}`;
+        this.error(`${ws.state.name}: connection closed${why}${err ? `: ${err.message}` : ''}`);
       },
     };
   }

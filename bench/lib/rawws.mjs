@@ -15,8 +15,8 @@ const OP_PONG = 0xa;
  * @property {(ws: RawWs, err?: Error) => void} [onClose]
  */
 
-/** Frame header for a masked client frame with a zero key. */
-function clientHeader(opcode, len) {
+/** Frame header for a masked client frame with a zero key (its payload goes out as is). */
+export function clientHeader(opcode, len) {
   if (len < 126) {
     const h = Buffer.allocUnsafe(6);
     h[0] = 0x80 | opcode;
@@ -61,6 +61,10 @@ export class RawWs {
     this.closed = false;
     /** Frames the parser could not make sense of (fragmented, masked by the server, …). */
     this.protocolErrors = 0;
+    /** The code of the server's close frame (1005 when it had none), or null before one came. */
+    /** @type {number | null} */
+    this.closeCode = null;
+    this.closeReason = '';
     /** Free slot for the scenario's per-connection state. */
     /** @type {any} */
     this.state = null;
@@ -116,6 +120,9 @@ export class RawWs {
       } else if (opcode === OP_PING) {
         if (!this.closed) this.socket.write(clientFrame(buf.subarray(start, end), OP_PONG));
       } else if (opcode === OP_CLOSE) {
+        // Kept so a scenario can tell why the server let go (1013 slow consumer, 1009 too big, …).
+        this.closeCode = len >= 2 ? buf.readUInt16BE(start) : 1005;
+        this.closeReason = len > 2 ? buf.toString('utf8', start + 2, end) : '';
         this.close();
         this.handlers.onClose?.(this);
         return;

@@ -170,7 +170,72 @@ export function targets(/** @type {Results} */ results) {
   add('E', 'catch-up: 10,000 missed messages in < 1 s', ok(rc('E')) && rc('E').complete && rc('E').received >= 10000 ? num(rc('E').catchUpS) : null, 1, '<=', (v) => `${v.toFixed(3)} s`);
   const f = ok(rc('F')) && ok(base('F', 'socketio')) ? div(rc('F').sustainablePerS, base('F', 'socketio').sustainablePerS) : null;
   add('F', 'capacity ≥ 2× Socket.IO', f, 2, '>=', (v) => `${v.toFixed(2)}× Socket.IO (${fmt.int(rc('F').sustainablePerS)} vs ${fmt.int(base('F', 'socketio').sustainablePerS)}/s)`);
+  out.push(...soakTargets(rc('H')));
   return out;
+}
+
+/** H's verdicts (issue "One request must never kill the server"): crashes, closes, RSS, p99. */
+function soakTargets(/** @type {any} */ h) {
+  const T = {
+    crash: '0 crashes (the server alive after both runs)',
+    closed: '0 well-behaved clients closed',
+    rss: 'RSS bounded: peak reported',
+    p99: 'well-behaved p99 beside the run without hostile clients',
+  };
+  if (!ok(h)) {
+    const why = h?.failed ? `FAILED: ${String(h.failed).slice(0, 60)}` : 'not measured (full mode or --only H)';
+    return Object.values(T).map((target) => ({ id: 'H', target, measured: why, met: null }));
+  }
+  const { baseline: b, hostile: x } = h;
+  const good = (/** @type {any} */ r) => r && !r.failed;
+  const out = [];
+  const died = [b, x].filter((r) => good(r) && !r.server.alive);
+  const crash = died.map((r) => `crashed ${r.hostileClients ? 'with' : 'without'} hostile clients ${crashText(r.server.exit)}`).join('; ');
+  out.push({
+    id: 'H',
+    target: T.crash,
+    measured: h.runsMeasured < 2 ? `${crash ? `${crash}; ` : ''}only ${h.runsMeasured} of 2 runs measured` : crash || 'alive after both runs',
+    met: died.length > 0 ? false : h.runsMeasured === 2 ? true : null,
+  });
+  const closed = (/** @type {any} */ r) => (good(r) && good(r.wellBehaved) ? r.wellBehaved.closedUnexpectedly : null);
+  const cx = closed(x);
+  const cb = closed(b);
+  out.push({
+    id: 'H',
+    target: T.closed,
+    measured:
+      cx === null ? 'not measured' : `${fmt.int(cx)} of ${fmt.int(x.wellBehaved.connected)} with hostile clients${codesText(x.wellBehaved.closeCodes)}; ${cb === null ? '—' : fmt.int(cb)} without`,
+    met: cx === null ? null : cx === 0 && (cb ?? 0) === 0,
+  });
+  out.push({
+    id: 'H',
+    target: T.rss,
+    measured: good(x)
+      ? `peak ${fmt.num(x.server.rssPeakMB, 1)} MB with hostile clients, last ${fmt.num(x.server.rssLastMB, 1)} MB; without: peak ${good(b) ? fmt.num(b.server.rssPeakMB, 1) : '—'} MB`
+      : 'not measured',
+    met: null,
+  });
+  const lat = (/** @type {any} */ r) => (good(r) && good(r.wellBehaved) ? r.wellBehaved.latency : null);
+  out.push({
+    id: 'H',
+    target: T.p99,
+    measured: lat(x) || lat(b) ? `p99 ${fmt.ms(lat(x)?.p99)} ms with hostile clients, ${fmt.ms(lat(b)?.p99)} ms without (p50 ${fmt.ms(lat(x)?.p50)} / ${fmt.ms(lat(b)?.p50)} ms)` : 'not measured',
+    met: null,
+  });
+  return out;
+}
+
+/** "after 12.3 s (signal SIGSEGV)" */
+function crashText(/** @type {any} */ exit) {
+  if (!exit) return '';
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  return `${exit.afterGoS >= 0 ? `${exit.afterGoS} s into the load` : `${exit.atS} s after start, while connecting`} (${how})`;
+}
+
+/** " (1013 ×4, none ×2)" from counts by close code; "" when empty. */
+function codesText(/** @type {Record<string, number> | undefined} */ codes) {
+  const e = Object.entries(codes ?? {}).sort((a, b) => b[1] - a[1]);
+  return e.length ? ` (${e.map(([k, v]) => `${k === 'none' ? 'no close frame' : k} ×${fmt.int(v)}`).join(', ')})` : '';
 }
 
 /** Markdown-ish table (pipes), readable in a terminal and pasteable into docs. */
@@ -190,6 +255,10 @@ export function formatReport(/** @type {{ results: Results, servers: string[], p
   for (const sc of Object.keys(SCENARIO_INFO)) {
     if (sc === 'G') {
       if (results.G) out.push(...formatCluster(run));
+      continue;
+    }
+    if (sc === 'H') {
+      if (results.H) out.push(...formatSoak(run));
       continue;
     }
     const t = TABLES[sc];
@@ -227,7 +296,7 @@ export function formatReport(/** @type {{ results: Results, servers: string[], p
     if (notes.length > 0) out.push(...notes.map((n) => `note: ${n}`), '');
   }
   const ts = targets(results);
-  if (results.A || results.B || results.C || results.D || results.E || results.F) {
+  if (results.A || results.B || results.C || results.D || results.E || results.F || results.H) {
     out.push('### Targets (roomcast, persistence on)', '');
     out.push(table(['', 'target', 'measured', 'met'], ts.map((t) => [t.id, t.target, t.measured, t.met === null ? '—' : t.met ? 'yes' : 'NO'])), '');
   }
@@ -364,6 +433,121 @@ function formatCluster(/** @type {{ results: Results, params?: Record<string, an
   if (r.errors > 0) notes.push(`${r.errors} errors (${(r.errorSamples ?? []).join('; ').slice(0, 200)})`);
   if (r.closedUnexpectedly > 0) notes.push(`${r.closedUnexpectedly} connections closed unexpectedly`);
   out.push(...notes.map((n) => `note: ${n}`), '');
+  return out;
+}
+
+// ---- H: hostile soak -------------------------------------------------------------------------
+
+const HOSTILE_LABELS = {
+  neverRead: 'never read (paused; ping + history each interval)',
+  flood: 'flood: junk JSON, 1-byte, random binary; protocol violations',
+  idle: 'idle TCP: silent, half a head, a byte a second',
+  meta: 'deep / wide meta, oversized text and frames',
+};
+
+/** "a ×3, b ×1" from counts, largest first. */
+const counts = (/** @type {Record<string, number> | undefined} */ m) =>
+  Object.entries(m ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ×${fmt.int(v)}`)
+    .join(', ') || '—';
+
+/** Scenario H: a row per run (server, well-behaved clients), then what the hostile clients met. */
+function formatSoak(/** @type {{ results: Results, params?: Record<string, any> }} */ run) {
+  const p = run.params?.H ?? {};
+  const h = run.results.H?.roomcast;
+  const out = [`### ${SCENARIO_INFO.H.title(p)}`, ''];
+  out.push(
+    'What H measures: the same well-behaved load twice, each time on a fresh roomcast (SQLite, default --rate and',
+    '--send-buffer): alone, then beside hostile clients in processes of their own that come back whenever the server',
+    'closes them. Well-behaved clients send a timestamped message at a steady pace and read everything; latency is',
+    'from send to read over the window, and "closed" counts every close they did not ask for. RSS is sampled every',
+    'second from /proc over the whole run (server start to end); server CPU is over the window. "alive" means the',
+    'process was still running at the end; a crash ends the run early and the numbers are those measured until then.',
+    '',
+  );
+  if (!h) return [...out, '(not run: H runs roomcast only)', ''];
+  if (h.failed) return [...out, `FAILED: ${h.failed}`, ''];
+  const good = (/** @type {any} */ r) => r && !r.failed;
+  const runRow = (/** @type {string} */ label, /** @type {any} */ r) => {
+    if (!good(r)) return [label, `FAILED: ${String(r?.failed).slice(0, 60)}`, ...Array(13).fill('')];
+    const w = good(r.wellBehaved) ? r.wellBehaved : {};
+    const srv = r.server;
+    return [
+      label,
+      srv.alive ? 'alive' : `CRASHED ${crashText(srv.exit)}`,
+      `${fmt.num(srv.rssAtGoMB, 0)} / ${fmt.num(srv.rssPeakMB, 0)} / ${fmt.num(srv.rssLastMB, 0)}`,
+      fmt.pct(srv.cpuPct),
+      fmt.int(w.deliveriesPerS),
+      typeof w.deliveredShare === 'number' ? `${(100 * w.deliveredShare).toFixed(1)}%` : '—',
+      fmt.ms(w.latency?.p50),
+      fmt.ms(w.latency?.p99),
+      fmt.ms(w.latency?.max),
+      `${fmt.int(w.closedUnexpectedly)} / ${fmt.int(w.connected)}`,
+      fmt.int(w.errors),
+      fmt.pct(w.genCpuPct),
+      r.hostileCpuPct === null ? '—' : fmt.pct(r.hostileCpuPct),
+      otherLoad(w),
+    ];
+  };
+  const hostileN = fmt.int(good(h.hostile) ? h.hostile.hostileClients : 4 * (p.hostilePerKind ?? 0));
+  out.push(
+    table(
+      ['run', 'server', 'RSS MB at load / peak / last', 'server CPU', 'deliveries/s', 'delivered', 'p50 ms', 'p99 ms', 'max ms', 'closed / clients', 'errors', 'gen CPU', 'hostile CPU', 'other load c0/c1'],
+      [runRow('well-behaved only', h.baseline), runRow(`with ${hostileN} hostile clients`, h.hostile)],
+    ),
+    '',
+  );
+  const x = h.hostile;
+  if (good(x) && x.kinds) {
+    const rows = Object.entries(x.kinds).map(([kind, t]) => {
+      const label = HOSTILE_LABELS[/** @type {keyof typeof HOSTILE_LABELS} */ (kind)] ?? kind;
+      if (!t || t.failed) return [label, `FAILED: ${String(t?.failed).slice(0, 60)}`, '', '', '', '', '', '', ''];
+      return [
+        label,
+        fmt.int(t.slots),
+        `${fmt.int(t.attempts)} / ${fmt.int(t.opened)}`,
+        counts(t.refused),
+        counts(t.closes),
+        fmt.int(t.openNow),
+        `${fmt.num(t.lifetimeS?.p50, 1)} / ${fmt.num(t.lifetimeS?.max, 1)}`,
+        fmt.int(t.framesSent),
+        fmt.num(t.bytesSent / 2 ** 20, 1),
+      ];
+    });
+    out.push('What the hostile clients met (how the server ended their connections, and how soon):', '');
+    out.push(table(['kind', 'clients', 'tries / opened', 'refused (not opened)', 'ended by the server', 'open at end', 'lifetime s p50 / max', 'frames sent', 'MB sent'], rows), '');
+    const meta = x.kinds.meta;
+    if (meta?.replies && Object.keys(meta.replies).length > 0) {
+      out.push(`replies to the meta kind's requests: ${Object.entries(meta.replies).map(([ref, c]) => `${ref} ${counts(/** @type {any} */ (c))}`).join(' · ')}`, '');
+    }
+  }
+  const notes = [];
+  for (const [label, r] of /** @type {Array<[string, any]>} */ ([
+    ['well-behaved only', h.baseline],
+    ['with hostile clients', h.hostile],
+  ])) {
+    if (!good(r)) continue;
+    const w = r.wellBehaved;
+    if (w?.failed) notes.push(`${label}: the well-behaved generator failed: ${w.failed}`);
+    if (w?.closedUnexpectedly > 0) notes.push(`${label}: well-behaved clients closed${codesText(w.closeCodes)}`);
+    if (w?.errors > 0) notes.push(`${label}: ${fmt.int(w.errors)} errors (${(w.errorSamples ?? []).join('; ').slice(0, 240)})`);
+    if (w?.failedConns > 0) notes.push(`${label}: ${fmt.int(w.failedConns)} well-behaved clients could not connect and join`);
+    if (w?.cutShort) notes.push(`${label}: the window was cut short at ${fmt.num(w.windowS, 1)} s (the server died)`);
+    if (Array.isArray(w?.otherCpuPct) && Math.max(...w.otherCpuPct.map((/** @type {number | null} */ v) => v ?? 0)) > 15) {
+      const own = r.hostileCpuPct ? ` (core 1's includes the hostile clients' ${fmt.pct(r.hostileCpuPct)})` : '';
+      notes.push(`${label}: other processes used ${w.otherCpuPct.map((/** @type {any} */ v) => fmt.pct(v)).join(' / ')} of cores 0 / 1 during the window${own}: disturbed`);
+    }
+    const st = r.server.stats;
+    if (st && typeof st.connectionsTotal === 'number') {
+      notes.push(`${label}: server counters: ${['connectionsTotal', 'slowConsumers', 'rateLimited', 'errors', 'framesIn', 'messagesIn'].map((k) => `${k} ${fmt.int(st[k])}`).join(', ')}`);
+    }
+    if (!r.server.alive && r.server.stderrTail) {
+      const tail = r.server.stderrTail.trim().split('\n').slice(-8).map((/** @type {string} */ l) => `    ${l.slice(0, 240)}`);
+      notes.push(`${label}: the server's last words (stderr):\n${tail.join('\n')}`);
+    }
+  }
+  if (notes.length > 0) out.push(...notes.map((n) => `note: ${n}`), '');
   return out;
 }
 

@@ -20,7 +20,7 @@ const ROOMCAST_BIN = join(REPO_DIR, 'packages/server/bin/roomcast.js');
  * @property {string} proto        wire protocol the generator speaks
  * @property {boolean} persist     roomcast: rooms keep history in SQLite
  * @property {boolean} history     whether it can replay missed messages (scenario E)
- * @property {(o: { dataDir: string, recovery: boolean }) => string[]} args  script and arguments
+ * @property {(o: { dataDir: string, recovery: boolean, soak?: boolean }) => string[]} args  script and arguments
  */
 
 /** @type {Record<string, ServerDef>} */
@@ -30,7 +30,7 @@ export const SERVERS = {
     proto: 'roomcast',
     persist: true,
     history: true,
-    args: ({ dataDir }) => [ROOMCAST_BIN, ...roomcastArgs(dataDir)],
+    args: ({ dataDir, soak }) => [ROOMCAST_BIN, ...roomcastArgs(dataDir, soak)],
   },
   'roomcast-eph': {
     label: 'roomcast (persist:false)',
@@ -62,16 +62,26 @@ export const SERVERS = {
   },
 };
 
-function roomcastArgs(dataDir) {
+/**
+ * The throughput scenarios lift the per-connection rate limit so it does not cap them. The soak
+ * (H) keeps the default rate, send buffer, send timeout and handshake deadline, the defences
+ * hostile clients run into. Every run lifts the per-address caps: every client of the benchmark,
+ * well-behaved or not, comes from 127.0.0.1, so 1,800 connections would pass the default of
+ * 1,000 open ones, and connecting 100-200 at a time the default of 32 that have not sent their
+ * request head yet (--max-pending-per-ip, which would also let H's idle sockets lock the
+ * well-behaved clients out: a per-address defence a single-address benchmark cannot judge).
+ */
+function roomcastArgs(dataDir, soak = false) {
   return [
     'serve',
     '--port', '0',
     '--host', '127.0.0.1',
     '--data', dataDir,
-    '--rate', '0',
+    ...(soak ? [] : ['--rate', '0']),
     '--log-level', 'warn',
     '--max-conn-per-ip', '1000000',
     '--max-unauth-per-ip', '1000000',
+    '--max-pending-per-ip', '1000000',
   ];
 }
 
@@ -96,13 +106,14 @@ function nodeCommand(/** @type {string[]} */ args, /** @type {number | null} */ 
 /**
  * Starts a server and waits for its "listening on" line.
  * @param {string} name key of SERVERS
- * @param {{ core: number | null, recovery?: boolean, nodeFlags?: string[], extraArgs?: string[] }} o
- *   extraArgs: appended to the server's arguments (cluster nodes: --postgres, --redis, --node-id)
+ * @param {{ core: number | null, recovery?: boolean, soak?: boolean, nodeFlags?: string[], extraArgs?: string[] }} o
+ *   extraArgs: appended to the server's arguments (cluster nodes: --postgres, --redis, --node-id);
+ *   soak: roomcast with its default rate limit (scenario H)
  */
 export async function startServer(name, o) {
   const def = SERVERS[name];
   const dataDir = mkdtempSync(join(tmpdir(), 'roomcast-bench-'));
-  const [cmd, args] = nodeCommand([...(o.nodeFlags ?? []), ...def.args({ dataDir, recovery: Boolean(o.recovery) }), ...(o.extraArgs ?? [])], o.core);
+  const [cmd, args] = nodeCommand([...(o.nodeFlags ?? []), ...def.args({ dataDir, recovery: Boolean(o.recovery), soak: Boolean(o.soak) }), ...(o.extraArgs ?? [])], o.core);
   const proc = spawn(/** @type {string} */ (cmd), /** @type {string[]} */ (args), { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_DIR });
   proc.once('error', () => {});
   // In LIVE from the start: a run interrupted while the server starts takes it down too.
@@ -115,9 +126,16 @@ export async function startServer(name, o) {
   LIVE.add(entry);
   proc.once('exit', () => LIVE.delete(entry));
   let stderr = '';
+  // The last lines too: when a server dies mid-run, its stack trace is at the end.
+  let stderrTail = '';
   proc.stderr.on('data', (d) => {
-    if (stderr.length < 4000) stderr += d.toString();
+    const text = d.toString();
+    if (stderr.length < 4000) stderr += text;
+    stderrTail = (stderrTail + text).slice(-4000);
   });
+  /** @type {{ code: number | null, signal: string | null, at: number } | null} */
+  let exit = null;
+  proc.once('exit', (code, signal) => (exit = { code, signal, at: performance.now() }));
   const port = await new Promise((resolvePort, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -147,6 +165,18 @@ export async function startServer(name, o) {
     get stderr() {
       return stderr;
     },
+    get stderrTail() {
+      return stderrTail;
+    },
+    /** How the process ended (performance.now() time in `at`), or null while it runs. */
+    get exit() {
+      return exit;
+    },
+    /** Calls `cb` once the process has exited (at once if it already has). */
+    onExit(/** @type {() => void} */ cb) {
+      if (exit) cb();
+      else proc.once('exit', () => cb());
+    },
     /** SIGTERM (a clean exit writes --cpu-prof profiles), SIGKILL after `graceMs`. */
     async stop(graceMs = 8000) {
       if (proc.exitCode === null && proc.signalCode === null) {
@@ -165,10 +195,11 @@ export async function startServer(name, o) {
  * Starts a generator process and hands it a job. Resolves with its result; `onEvent` sees its
  * progress and `ready` messages, and `send` talks back to it.
  * @param {object} job
- * @param {{ core: number | null, onEvent?: (m: any) => void }} o
+ * @param {{ core: number | null, onEvent?: (m: any) => void, script?: string }} o
+ *   script: another generator under bench/ that speaks the same IPC (H's hostile.mjs)
  */
 export function startGenerator(job, o) {
-  const [cmd, args] = nodeCommand([join(BENCH_DIR, 'gen.mjs')], o.core);
+  const [cmd, args] = nodeCommand([join(BENCH_DIR, o.script ?? 'gen.mjs')], o.core);
   const proc = spawn(/** @type {string} */ (cmd), /** @type {string[]} */ (args), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO_DIR });
   const entry = { kill: () => proc.exitCode === null && proc.kill('SIGKILL') };
   LIVE.add(entry);
