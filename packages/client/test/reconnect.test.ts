@@ -23,7 +23,7 @@ describe('reconnect and resume', () => {
   };
   /** Closes the user's connections from the server side, as the server does to a slow consumer. */
   const kick = (server: TestServer, userId: string, code: number = CloseCode.TryAgainLater) => {
-    for (const s of server.chat.sessions) if (s.user.id === userId) s.conn.close(code, 'test: go away');
+    for (const s of server.core.registry.sessions) if (s.user.id === userId) s.conn.close(code, 'test: go away');
   };
 
   it('resumes a room after the server closed the connection: the missed messages arrive once, in order', async () => {
@@ -92,7 +92,7 @@ describe('reconnect and resume', () => {
     const sends = texts.map((t) => room.send(t).then((r) => (firstAck(), r)));
     await acked;
     // Cut it without a goodbye while the rest is in flight or unanswered.
-    for (const s of server.chat.sessions) if (s.user.id === alice.user?.id) (s.conn as unknown as { terminate(): void }).terminate();
+    for (const s of server.core.registry.sessions) if (s.user.id === alice.user?.id) (s.conn as unknown as { terminate(): void }).terminate();
     const results = await Promise.all(sends);
     expect(results.map((r) => r.seq)).toEqual(texts.map((_, i) => i + 1));
     const got = await bSeen.until(40);

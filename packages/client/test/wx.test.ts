@@ -130,7 +130,7 @@ describe('WeChat mini program adapter', () => {
     await webRoom.send('one');
     await seen.until(1);
     const miniId = mini.user?.id;
-    for (const s of server.chat.sessions) if (s.user.id === miniId) s.conn.close(1013, 'slow consumer');
+    for (const s of server.core.registry.sessions) if (s.user.id === miniId) s.conn.close(1013, 'slow consumer');
     await webRoom.send('two');
     await webRoom.send('three');
     await whenState(mini, 'connected');

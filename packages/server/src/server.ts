@@ -10,7 +10,7 @@ import { RedisBroker } from './broker/redis.js';
 import { randomId } from './core/ids.js';
 import { openPostgresStore } from './store/postgres.js';
 import type { Broker } from './broker/broker.js';
-import { ChatService } from './core/chat.js';
+import { createCore, type Core } from './core/core.js';
 import { DEFAULT_CHAT_CONFIG } from './core/config.js';
 import { checkConfig, ConfigError, DEFAULT_CONFIG, parseOrigins, type ServerConfig } from './config.js';
 import { Gateway } from './gateway/gateway.js';
@@ -18,14 +18,14 @@ import { buildHttp } from './http/app.js';
 import { createLogger } from './log.js';
 import { openSqliteStore, readSecretDespiteDamage } from './store/sqlite.js';
 import { damageFields, describeDamage } from './store/integrity.js';
-import { StoreDamagedError } from './store/sql-store.js';
+import { StoreDamagedError } from './store/guard.js';
 import type { Store } from './store/store.js';
 
 export interface RoomcastServer {
   /** `http://host:port` as bound (the real port when 0 was asked for). */
   readonly url: string;
   readonly port: number;
-  readonly chat: ChatService;
+  readonly core: Core;
   readonly store: Store;
   /** Graceful stop: refuse new connections, close clients with 1001, flush the store. */
   close(): Promise<void>;
@@ -41,7 +41,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   const jwt = config.auth === 'guest' ? null : openJwtVerifier(config);
   const log = logger ?? createLogger(config.logLevel);
   const store = await openStore(config, log);
-  let chat: ChatService | undefined;
+  // Redis reconnects call back into the core, which is made after the broker.
+  let coreRef: Core | undefined;
   let broker: Broker;
   if (config.redisUrl) {
     const redis = new RedisBroker({
@@ -50,7 +51,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       leaseMs: config.presenceLeaseMs,
       onRecover: () => {
         log.info({}, 'broker connection recovered; catching up on missed messages');
-        chat?.cluster.recover();
+        coreRef?.cluster.recover();
       },
       onError: (err) => log.warn({ err: err.message }, 'broker connection problem'),
     });
@@ -63,11 +64,12 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     broker = new MemoryBroker();
   }
   const auth = new Authenticator(config.auth, await GuestTokens.open(store), jwt);
-  chat = new ChatService({
+  const core = createCore({
     sweepMs: Math.max(100, Math.floor(config.presenceLeaseMs / 3)),
     store,
     broker,
     log,
+    clustered: Boolean(config.redisUrl),
     ...(auth.acceptsTokens ? { verifyToken: (token: string) => auth.verifyToken(token) } : {}),
     config: {
       ...DEFAULT_CHAT_CONFIG,
@@ -84,8 +86,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       welcomeRooms: config.welcomeRooms,
     },
   });
+  coreRef = core;
   const gateway = new Gateway(
-    chat,
+    core,
     auth,
     {
       path: '/ws',
@@ -104,7 +107,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     log,
   );
   const app = buildHttp({
-    chat,
+    core,
     store,
     broker,
     auth,
@@ -125,7 +128,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   const prune = setInterval(() => {
-    store.pruneDedup(Date.now() - chat.config.dedupWindowMs).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
+    store.pruneDedup(Date.now() - core.config.dedupWindowMs).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
   }, PRUNE_EVERY_MS);
   prune.unref();
 
@@ -133,7 +136,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
     port: address.port,
-    chat,
+    core,
     store,
     close() {
       closing ??= (async () => {

@@ -13,7 +13,7 @@ const LONG = 'x'.repeat(3900);
  * for a room nobody has joined live: a live room's sequencer would see the seqs jump.
  */
 async function fillRoom(server: TestServer, room: string, count: number): Promise<void> {
-  expect(server.chat.rooms.get(room)).toBeUndefined();
+  expect(server.core.delivery.rooms.get(room)).toBeUndefined();
   const from = { id: 'filler', name: 'Filler' };
   await Promise.all(
     Array.from({ length: count }, (_, i) => server.store.append({ room, persist: true, from, msgId: `m_fill_${i}`, ts: Date.now(), text: `${i + 1} ${LONG}` })),
@@ -50,7 +50,7 @@ describe('backpressure', () => {
     await b.ok('join', { room: 'big', since: 700 });
     await c.ok('join', { room: 'big', history: 1000 });
     await Promise.all([expectSeqs(a, 'big', 1, 1000), expectSeqs(b, 'big', 701, 300), expectSeqs(c, 'big', 1, 1000)]);
-    expect(server.chat.stats.slowConsumers).toBe(0);
+    expect(server.core.stats.slowConsumers).toBe(0);
 
     // Live messages come after the backlog, once.
     await a.ok('send', { room: 'big', text: 'live' });
@@ -73,7 +73,7 @@ describe('backpressure', () => {
     const settled = await Promise.all(replies);
     expect(settled.filter((r) => !r.ok)).toEqual([]);
     await Promise.all([owner, ...readers].map((r) => expectSeqs(r, 'party', 1, 1000)));
-    expect(server.chat.stats.slowConsumers).toBe(0);
+    expect(server.core.stats.slowConsumers).toBe(0);
     for (const c of [owner, ...readers, ...guests]) expect(c.ws.readyState).toBe(c.ws.OPEN);
   });
 
@@ -86,12 +86,12 @@ describe('backpressure', () => {
     const stopped = await server.connect({ name: 'Stopped' });
     await reader.ok('join', { room: 'firehose' });
     await stopped.ok('join', { room: 'firehose' });
-    const [session] = server.chat.users.get(stopped.userId) ?? [];
+    const [session] = server.core.registry.of(stopped.userId);
     pause(stopped);
     // Loopback sockets take megabytes before anything waits in the server: send until it does.
     let maxBuffered = 0;
     let sent = 0;
-    while (server.chat.stats.slowConsumers === 0) {
+    while (server.core.stats.slowConsumers === 0) {
       if (sent >= 5000) throw new Error('the member that stopped reading was never closed');
       await Promise.all(Array.from({ length: 50 }, () => writer.ok('send', { room: 'firehose', text: LONG })));
       sent += 50;
@@ -101,7 +101,7 @@ describe('backpressure', () => {
     // It fell behind: nothing more was queued for it than the limit allows.
     expect(maxBuffered).toBeLessThanOrEqual(limit);
     // And it is closed once its socket has taken nothing for --send-timeout.
-    await expect.poll(() => server.chat.stats.slowConsumers, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => server.core.stats.slowConsumers, { timeout: 5000 }).toBe(1);
     resume(stopped);
     const closed = await stopped.closed;
     expect(closed.code).toBe(1013);
@@ -112,7 +112,7 @@ describe('backpressure', () => {
     const limit = 128 * 1024;
     const server = await start({ sendBufferLimit: limit, ratePerSec: 0 });
     const c = await server.connect({ name: 'Asker' });
-    const [session] = server.chat.users.get(c.userId) ?? [];
+    const [session] = server.core.registry.of(c.userId);
     pause(c);
     let maxBuffered = 0;
     for (let i = 0; i < 20_000 && c.ws.readyState === c.ws.OPEN && !session!.closed && session!.conn.isOpen; i++) {
@@ -122,7 +122,7 @@ describe('backpressure', () => {
         maxBuffered = Math.max(maxBuffered, session!.conn.bufferedAmount);
       }
     }
-    await expect.poll(() => server.chat.stats.slowConsumers, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => server.core.stats.slowConsumers, { timeout: 5000 }).toBe(1);
     expect(maxBuffered).toBeLessThanOrEqual(limit + 200);
     resume(c);
     expect((await c.closed).code).toBe(1013);
@@ -166,6 +166,6 @@ describe('backpressure', () => {
       const got = await bob.next('msg');
       expect(got.payload?.length).toBe(payload.length);
     }
-    expect(server.chat.stats.slowConsumers).toBe(0);
+    expect(server.core.stats.slowConsumers).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ describe('frames in', () => {
     const server = await start();
     const c = await server.connect({ name: 'Noisy' });
     for (let i = 0; i < 300; i++) c.sendRaw('not json');
-    await expect.poll(() => server.chat.stats.rateLimited, { timeout: 5000 }).toBe(260);
+    await expect.poll(() => server.core.stats.rateLimited, { timeout: 5000 }).toBe(260);
     await expect.poll(() => c.frames.filter((f) => f.op === 'error').length).toBe(41);
     const errors = c.take('error');
     expect(errors.filter((e) => e.error.code === 'bad_request')).toHaveLength(40);
@@ -33,7 +33,7 @@ describe('frames in', () => {
   it('closes a connection that floods far past its rate with 4429, however little it reads', async () => {
     const server = await start();
     const c = await server.connect({ name: 'Flood' });
-    const [session] = server.chat.users.get(c.userId) ?? [];
+    const [session] = server.core.registry.of(c.userId);
     pause(c);
     for (let i = 0; i < 2000; i++) c.sendRaw('x');
     await expect.poll(() => session!.conn.isOpen, { timeout: 5000 }).toBe(false);

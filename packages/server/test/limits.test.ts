@@ -66,7 +66,7 @@ describe('limits and bad input', () => {
     expect(limited.length).toBeGreaterThanOrEqual(15);
     expect(limited[0]).toMatchObject({ error: { code: 'rate_limited' } });
     expect(limited[0]!.error.message).toContain('5 a second');
-    expect(server.chat.stats.rateLimited).toBe(limited.length);
+    expect(server.core.stats.rateLimited).toBe(limited.length);
     // Tokens come back with time: the same connection is served again.
     await expect.poll(async () => (await alice.request('ping')).ok, { timeout: 5000, interval: 100 }).toBe(true);
   });
@@ -149,11 +149,11 @@ describe('limits and bad input', () => {
     const slow = await server.connect({ name: 'Slow' });
     await writer.ok('create', { room: 'firehose', persist: false });
     await slow.ok('join', { room: 'firehose' });
-    const [slowSession] = server.chat.users.get(slow.userId) ?? [];
+    const [slowSession] = server.core.registry.of(slow.userId);
     (slow.ws as unknown as { _socket: Socket })._socket.pause();
     const text = 'z'.repeat(4000);
     let sent = 0;
-    while (server.chat.stats.slowConsumers === 0) {
+    while (server.core.stats.slowConsumers === 0) {
       if (sent > 50_000) throw new Error('the slow consumer was never closed');
       await Promise.all(Array.from({ length: 100 }, () => writer.ok('send', { room: 'firehose', text })));
       sent += 100;

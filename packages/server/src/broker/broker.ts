@@ -23,8 +23,11 @@ export interface BrokerMessage {
 
 /** Membership changes other nodes must apply to their own connections. */
 export type ControlMessage =
-  /** The user left or was kicked: detach their connections; `notify` is sent to them first. */
-  | { kind: 'drop-user'; user: string; notify?: object }
+  /**
+   * The user left or was kicked: detach their connections; `notify` is sent to them first.
+   * On the user's channel it names the room; on the room's channel (older nodes) the channel is it.
+   */
+  | { kind: 'drop-user'; user: string; room?: string; notify?: object }
   /** The room was deleted: detach every connection; members' other connections get `notify`. */
   | { kind: 'drop-room'; notify?: object }
   /** (On a user's channel) the user's connections start receiving `room` from seq `after` on. */
@@ -70,8 +73,10 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+export const USER_CHANNEL_PREFIX = '~u:';
+
 /** Channel of a user's own control messages. */
-export const userChannel = (userId: string): string => `~u:${userId}`;
+export const userChannel = (userId: string): string => `${USER_CHANNEL_PREFIX}${userId}`;
 
 /** Presence key under which every connected user is kept, for "is this user online". */
 export const ONLINE_USERS = '~online';

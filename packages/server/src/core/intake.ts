@@ -1,18 +1,31 @@
 import { CloseCode, decodeBinaryFrame, type BinaryHeader, type ClientRequest } from '@roomcast/protocol';
 import { refOf, validateBinaryHeader, validateRequest } from '@roomcast/protocol/validate';
-import type { ChatService } from './chat.js';
-import { RequestContext } from './context.js';
-import { ChatError, toErrorBody } from './errors.js';
+import type { ChatConfig } from './config.js';
+import { RequestContext, type Failures } from './context.js';
+import type { HandlerDeps } from './deps.js';
+import { ChatError } from './errors.js';
 import { holdsNul } from './limits.js';
+import type { Logger } from './logger.js';
 import { HANDLERS, sendBinary } from './ops.js';
 import type { Session } from './session.js';
+import type { ChatStats } from './stats.js';
+import type { Work } from './work.js';
+
+export interface IntakeDeps {
+  config: ChatConfig;
+  stats: ChatStats;
+  log: Logger;
+  now: () => number;
+  work: Work;
+  failures: Failures;
+  /** What the request handlers get. */
+  handlers: HandlerDeps;
+}
 
 const textDecoder = new TextDecoder('utf-8');
 
 /** A flood: this many frames refused for the rate within one second, times the burst, closes the connection. */
 const FLOOD_FACTOR = 10;
-/** Unexpected failures of one connection logged at most this often (the rest are counted). */
-const ERROR_LOG_EVERY_MS = 10_000;
 
 /** Per-connection bookkeeping of refusals. */
 interface Refusals {
@@ -21,9 +34,6 @@ interface Refusals {
   inWindow: number;
   /** Last time a `rate_limited` error without ref was sent, ms. */
   lastNotice: number;
-  /** Last time an unexpected failure was logged, ms, and how many were not logged since. */
-  lastLogged: number;
-  unlogged: number;
 }
 
 /** A JSON string escape for U+0000: PostgreSQL cannot store it in text, and no chat needs it. */
@@ -39,17 +49,17 @@ export class FrameIntake {
   /** Largest text frame: a maximal text plus room for the other fields and `meta`. */
   private readonly maxTextFrame: number;
 
-  constructor(private readonly chat: ChatService) {
-    this.maxTextFrame = chat.config.maxText * 4 + 16 * 1024;
+  constructor(private readonly d: IntakeDeps) {
+    this.maxTextFrame = d.config.maxText * 4 + 16 * 1024;
   }
 
   /** A text frame: rate-limit, parse, validate, then run in the session's order. */
   text(session: Session, data: Uint8Array): void {
     if (!session.conn.isOpen) return; // closing: what it sends now is not answered
-    this.chat.stats.framesIn++;
+    this.d.stats.framesIn++;
     if (!this.allow(session, data, false)) return;
     if (data.byteLength > this.maxTextFrame) {
-      this.reject(session, undefined, new ChatError('too_large', `a text frame may have ${this.maxTextFrame} bytes; this one has ${data.byteLength}. Long texts are limited to ${this.chat.config.maxText} characters`));
+      this.reject(session, undefined, new ChatError('too_large', `a text frame may have ${this.maxTextFrame} bytes; this one has ${data.byteLength}. Long texts are limited to ${this.d.config.maxText} characters`));
       return;
     }
     const json = textDecoder.decode(data);
@@ -76,7 +86,7 @@ export class FrameIntake {
   /** A binary frame: JSON header (a `send` or `dm` plus `mime`) and the payload. */
   binary(session: Session, data: Uint8Array): void {
     if (!session.conn.isOpen) return;
-    this.chat.stats.framesIn++;
+    this.d.stats.framesIn++;
     if (!this.allow(session, data, true)) return;
     const decoded = decodeBinaryFrame(data);
     const ref = decoded.ok ? refOf(decoded.header) : undefined;
@@ -99,17 +109,17 @@ export class FrameIntake {
       this.reject(session, ref, new ChatError('bad_request', 'the binary frame has no payload after its header'));
       return;
     }
-    if (payload.byteLength > this.chat.config.maxBinary) {
-      this.reject(session, ref, new ChatError('too_large', `the payload is ${payload.byteLength} bytes; the limit is ${this.chat.config.maxBinary}`));
+    if (payload.byteLength > this.d.config.maxBinary) {
+      this.reject(session, ref, new ChatError('too_large', `the payload is ${payload.byteLength} bytes; the limit is ${this.d.config.maxBinary}`));
       return;
     }
-    const ctx = new RequestContext(session, ref, header.op);
-    session.enqueue(() => this.run(ctx, () => sendBinary(this.chat, ctx, header, payload)));
+    const ctx = new RequestContext(session, ref, header.op, this.d.failures);
+    session.enqueue(() => this.run(ctx, () => sendBinary(this.d.handlers, ctx, header, payload)));
   }
 
   private refusalsOf(session: Session): Refusals {
     let r = this.refusals.get(session);
-    if (!r) this.refusals.set(session, (r = { windowStart: 0, inWindow: 0, lastNotice: -Infinity, lastLogged: -Infinity, unlogged: 0 }));
+    if (!r) this.refusals.set(session, (r = { windowStart: 0, inWindow: 0, lastNotice: -Infinity }));
     return r;
   }
 
@@ -120,23 +130,23 @@ export class FrameIntake {
    * nobody paces like that by accident.
    */
   private allow(session: Session, data: Uint8Array, binary: boolean): boolean {
-    const now = this.chat.now();
+    const now = this.d.now();
     if (session.bucket.take(now)) return true;
-    this.chat.stats.rateLimited++;
+    this.d.stats.rateLimited++;
     const r = this.refusalsOf(session);
     if (now - r.windowStart >= 1000) {
       r.windowStart = now;
       r.inWindow = 0;
     }
-    if (++r.inWindow > FLOOD_FACTOR * Math.max(1, this.chat.config.ratePerSec * 2)) {
-      this.chat.log.info({ session: session.id, refused: r.inWindow }, 'closing a connection that floods frames');
-      session.conn.close(CloseCode.TooManyConnections, `too many frames: far more than ${this.chat.config.ratePerSec} a second; slow down before reconnecting`);
+    if (++r.inWindow > FLOOD_FACTOR * Math.max(1, this.d.config.ratePerSec * 2)) {
+      this.d.log.info({ session: session.id, refused: r.inWindow }, 'closing a connection that floods frames');
+      session.conn.close(CloseCode.TooManyConnections, `too many frames: far more than ${this.d.config.ratePerSec} a second; slow down before reconnecting`);
       return false;
     }
     const ref = this.refOfRefused(data, binary);
     if (ref !== undefined || now - r.lastNotice >= 1000) {
       if (ref === undefined) r.lastNotice = now;
-      this.reject(session, ref, new ChatError('rate_limited', `too many frames: the limit is ${this.chat.config.ratePerSec} a second; slow down and retry`));
+      this.reject(session, ref, new ChatError('rate_limited', `too many frames: the limit is ${this.d.config.ratePerSec} a second; slow down and retry`));
     }
     return false;
   }
@@ -156,49 +166,21 @@ export class FrameIntake {
   }
 
   private dispatch(session: Session, req: ClientRequest): void {
-    const ctx = new RequestContext(session, req.ref, req.op);
-    const handler = HANDLERS[req.op] as (chat: ChatService, ctx: RequestContext, req: ClientRequest) => Promise<void>;
-    session.enqueue(() => this.run(ctx, () => handler(this.chat, ctx, req)));
+    const ctx = new RequestContext(session, req.ref, req.op, this.d.failures);
+    const handler = HANDLERS[req.op] as (d: HandlerDeps, ctx: RequestContext, req: ClientRequest) => Promise<void>;
+    session.enqueue(() => this.run(ctx, () => handler(this.d.handlers, ctx, req)));
   }
 
   private async run(ctx: RequestContext, task: () => Promise<void>): Promise<void> {
     if (ctx.session.closed) return;
     try {
-      await this.chat.track(task());
+      await this.d.work.track(task());
     } catch (err) {
-      this.fail(ctx, err);
+      ctx.fail(err);
     }
-  }
-
-  /** Reports a failed request: a `reply` when it had a ref, else an `error` event. */
-  fail(ctx: RequestContext, err: unknown): void {
-    const { body, unexpected } = toErrorBody(err);
-    if (unexpected) this.logFailure(ctx, err);
-    this.chat.stats.errors++;
-    this.sendError(ctx.session, ctx.ref, body);
-  }
-
-  /** Logs an unexpected failure, at most once per ERROR_LOG_EVERY_MS per connection. */
-  private logFailure(ctx: RequestContext, err: unknown): void {
-    const r = this.refusalsOf(ctx.session);
-    const now = this.chat.now();
-    if (now - r.lastLogged < ERROR_LOG_EVERY_MS) {
-      r.unlogged++;
-      return;
-    }
-    r.lastLogged = now;
-    const unlogged = r.unlogged;
-    r.unlogged = 0;
-    this.chat.log.error({ err, op: ctx.op, session: ctx.session.id, ...(unlogged > 0 ? { unloggedSince: unlogged } : {}) }, 'request failed');
   }
 
   private reject(session: Session, ref: string | number | undefined, err: ChatError): void {
-    this.chat.stats.errors++;
-    this.sendError(session, ref, err.toBody());
-  }
-
-  private sendError(session: Session, ref: string | number | undefined, error: { code: string; message: string }): void {
-    if (ref !== undefined) session.sendJson({ op: 'reply', ref, ok: false, error });
-    else session.sendJson({ op: 'error', error });
+    this.d.failures.reject(session, ref, err);
   }
 }

@@ -44,8 +44,10 @@ export class LiveRoom {
   readonly joining = new Map<Session, HeldEvents>();
   /** User id → this node's sessions of that user in the room (live or joining). */
   readonly userSessions = new Map<string, number>();
-  /** Seq of the next `msg` to deliver; null until read from the store (see Sequencer). */
+  /** Seq of the next `msg` to deliver, in cluster mode; null until read from the store (see Sequencer). */
   nextSeq: number | null = null;
+  /** The highest seq delivered here (every seq up to it is committed); null before the first. */
+  deliveredSeq: number | null = null;
   /** `msg` events that arrived ahead of `nextSeq`, by seq. */
   readonly early = new Map<number, DeliveryTarget>();
   gapTimer: NodeJS.Timeout | undefined;
@@ -54,11 +56,6 @@ export class LiveRoom {
 
   get size(): number {
     return this.live.size + this.joining.size;
-  }
-
-  /** The highest seq delivered here: every seq up to it is committed. */
-  get deliveredSeq(): number | null {
-    return this.nextSeq === null ? null : this.nextSeq - 1;
   }
 }
 
@@ -191,6 +188,7 @@ export class LiveRooms {
     const room = this.rooms.get(roomId);
     if (!room) return;
     const p = this.policy;
+    if (t.seq !== undefined && (room.deliveredSeq === null || t.seq > room.deliveredSeq)) room.deliveredSeq = t.seq;
     const stream = t.seq !== undefined && room.info.persist;
     for (const s of room.live) {
       if (s.id === t.exceptSession || s.user.id === t.exceptUser) continue;

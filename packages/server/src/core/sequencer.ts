@@ -30,6 +30,8 @@ export class Sequencer {
     const next = from ?? (await this.d.lastSeq(room.info.id)) + 1;
     if (room.nextSeq !== null) return;
     room.nextSeq = next;
+    // What came before `next` is committed and was not this node's to deliver.
+    if (room.deliveredSeq === null || room.deliveredSeq < next - 1) room.deliveredSeq = next - 1;
     if (from !== undefined) await this.catchUp(room);
     else this.drain(room);
   }

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, MAX_BINARY_HEADER, SUBPROTOCOL } from '@roomcast/protocol';
 import type { Authenticated, Authenticator, UpgradeIdentity } from '../auth/authenticator.js';
-import type { ChatService, Logger } from '../core/chat.js';
+import type { Core } from '../core/core.js';
+import type { Logger } from '../core/logger.js';
 import { newSessionId } from '../core/ids.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { effectiveMaxConnections, webSocketLimit } from './fd-limit.js';
@@ -86,7 +87,7 @@ export class Gateway {
   private readonly throttled: ThrottledLog;
 
   constructor(
-    private readonly chat: ChatService,
+    private readonly core: Pick<Core, 'sessions' | 'intake' | 'shutdown'>,
     private readonly auth: Authenticator,
     private readonly opts: GatewayOptions,
     private readonly log: Logger,
@@ -263,10 +264,10 @@ export class Gateway {
 
   /** Authenticated: hand the connection to the core, with any frames that arrived meanwhile. */
   private start(ws: WebSocket, conn: WsConnection, auth: Authenticated, held: Array<[Buffer, boolean]>): void {
-    const session = this.chat.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken);
+    const session = this.core.sessions.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken);
     const handle = (bytes: Buffer, isBinary: boolean) => {
-      if (isBinary) this.chat.intake.binary(session, bytes);
-      else this.chat.intake.text(session, bytes);
+      if (isBinary) this.core.intake.binary(session, bytes);
+      else this.core.intake.text(session, bytes);
     };
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
@@ -275,7 +276,7 @@ export class Gateway {
     ws.on('pong', () => {
       conn.lastSeen = Date.now();
     });
-    ws.on('close', () => void this.chat.close(session));
+    ws.on('close', () => void this.core.sessions.close(session));
     for (const [bytes, isBinary] of held) handle(bytes, isBinary);
   }
 
@@ -304,7 +305,7 @@ export class Gateway {
     this.accepting = false;
     clearInterval(this.heartbeat);
     for (const c of this.conns) c.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
-    await this.chat.shutdown();
+    await this.core.shutdown();
     const deadline = Date.now() + 3000;
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.conns) c.terminate();

@@ -1,4 +1,4 @@
-import type { Logger } from '../core/chat.js';
+import type { Logger } from '../core/logger.js';
 
 type Level = 'info' | 'warn' | 'error';
 

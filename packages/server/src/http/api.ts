@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOM_ID_PATTERN } from '@roomcast/protocol';
-import type { ChatService } from '../core/chat.js';
+import type { Core } from '../core/core.js';
 import { ChatError, toErrorBody } from '../core/errors.js';
 import { holdsNul } from '../core/limits.js';
 import { historyPage } from '../core/history.js';
+import { checkMessage, historyBytes } from '../core/messages.js';
 import { problem } from './files.js';
 
 // The server-side API, for the user's own backend: publish system messages, read history.
@@ -19,7 +20,10 @@ export function sameKey(given: string, expected: string): boolean {
 
 const STATUS: Record<string, number> = { room_not_found: 404, bad_request: 400, too_large: 413, forbidden: 403, unavailable: 503 };
 
-export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKey: string): void {
+/** What the server-side API uses: the same services and checks as the socket's `send` and `history`. */
+export type ApiCore = Pick<Core, 'config' | 'log' | 'store' | 'membership' | 'delivery'>;
+
+export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: string): void {
   const guard = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!apiKey) return problem(reply, 403, 'forbidden', 'the server-side API is off; start the server with --api-key to use it');
     const h = req.headers.authorization;
@@ -30,7 +34,7 @@ export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKe
   };
   const fail = (reply: FastifyReply, err: unknown) => {
     const { body, unexpected } = toErrorBody(err);
-    if (unexpected) chat.log.error({ err }, 'API request failed');
+    if (unexpected) core.log.error({ err }, 'API request failed');
     return problem(reply, STATUS[body.code] ?? 500, body.code, body.message);
   };
   const params = { type: 'object', properties: { room: { type: 'string', pattern: ROOM_ID_PATTERN } }, required: ['room'] } as const;
@@ -59,12 +63,11 @@ export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKe
     },
     async (req, reply) => {
       try {
-        chat.checkText(req.body.text);
-        chat.checkMeta(req.body.meta);
+        checkMessage(core.config, req.body);
         if (holdsNul(req.body)) throw new ChatError('bad_request', 'the body contains the NUL character (U+0000), which no field may hold; remove it');
-        const room = await chat.loadRoom(req.params.room);
+        const room = await core.membership.loadRoom(req.params.room);
         const from = req.body.from ?? { id: 'system', name: 'system' };
-        const res = await chat.publish(room, { id: from.id, name: from.name }, {
+        const res = await core.delivery.publish(room, { id: from.id, name: from.name }, {
           text: req.body.text,
           ...(req.body.meta ? { meta: req.body.meta } : {}),
           ...(req.body.id ? { clientId: req.body.id } : {}),
@@ -90,8 +93,8 @@ export function registerApiRoutes(app: FastifyInstance, chat: ChatService, apiKe
     },
     async (req, reply) => {
       try {
-        const room = await chat.loadRoom(req.params.room);
-        const page = await historyPage(chat.store, room.id, req.query.before ?? null, req.query.limit ?? 50, chat.historyBytes);
+        const room = await core.membership.loadRoom(req.params.room);
+        const page = await historyPage(core.store, room.id, req.query.before ?? null, req.query.limit ?? 50, historyBytes(core.config));
         return { room: room.id, messages: page.messages, more: page.more };
       } catch (err) {
         return fail(reply, err);

@@ -6,7 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { registerApiRoutes } from './api.js';
 import type { Broker } from '../broker/broker.js';
 import { parseHostPort } from '../config.js';
-import type { ChatService } from '../core/chat.js';
+import type { Core } from '../core/core.js';
 import type { Store } from '../store/store.js';
 import { answerErrorsAsJson } from './errors.js';
 import { registerFileRoutes } from './files.js';
@@ -17,7 +17,7 @@ import { limitPerAddress } from './rate-limit.js';
 import { serveWebUi } from './web.js';
 
 export interface HttpDeps {
-  chat: ChatService;
+  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store'>;
   store: Store;
   broker: Broker;
   auth: Authenticator;
@@ -66,10 +66,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       http.rateLimited++;
     } };
   const monitoring = {
-    chat: deps.chat,
+    core: deps.core,
     store: deps.store,
     connectionCount: deps.connectionCount,
-    metrics: createMetrics(deps.chat, deps.connectionCount, http),
+    metrics: createMetrics(deps.core, deps.connectionCount, http),
     http,
     token: deps.metricsToken,
   };
@@ -98,7 +98,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     // What the web UI needs to know before it connects: how users sign in.
     api.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
     registerFileRoutes(api, deps.store, deps.auth);
-    registerApiRoutes(api, deps.chat, deps.apiKey);
+    registerApiRoutes(api, deps.core, deps.apiKey);
   });
   if (apart) {
     listenApart(app, apart, deps.log as FastifyBaseLogger, async (side) => {

@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { ChatService } from '../core/chat.js';
+import type { Core } from '../core/core.js';
+
+/** What the counters are read from. */
+export type CountedCore = Pick<Core, 'stats' | 'registry' | 'delivery'>;
 
 /** Counters of the HTTP side (the chat's own are in ChatStats). */
 export class HttpStats {
@@ -11,10 +14,10 @@ export class HttpStats {
  * Prometheus metrics. The hot path only bumps plain counters in ChatStats; they are copied into
  * prom-client when /metrics is scraped.
  */
-export function createMetrics(chat: ChatService, connectionCount: () => number, http: HttpStats): Registry {
+export function createMetrics(core: CountedCore, connectionCount: () => number, http: HttpStats): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'roomcast_process_' });
-  const s = chat.stats;
+  const s = core.stats;
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
@@ -35,8 +38,8 @@ export function createMetrics(chat: ChatService, connectionCount: () => number, 
       },
     });
   gauge('roomcast_connections', 'Open WebSocket connections', connectionCount);
-  gauge('roomcast_online_users', 'Distinct users connected to this node', () => chat.users.size);
-  gauge('roomcast_active_rooms', 'Rooms with members connected to this node', () => chat.rooms.count);
+  gauge('roomcast_online_users', 'Distinct users connected to this node', () => core.registry.userCount);
+  gauge('roomcast_active_rooms', 'Rooms with members connected to this node', () => core.delivery.rooms.count);
   counter('roomcast_messages_in_total', 'Messages accepted and stored', () => s.messagesIn);
   counter('roomcast_messages_out_total', 'Frames delivered to connections', () => s.messagesOut);
   counter('roomcast_bytes_out_total', 'Bytes of frames delivered to connections', () => s.bytesOut);

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { ChatService } from '../core/chat.js';
 import type { Store } from '../store/store.js';
 import { sameKey } from './api.js';
 import { cachedFor } from './cached.js';
 import { problem } from './files.js';
-import type { HttpStats } from './metrics.js';
+import type { CountedCore, HttpStats } from './metrics.js';
 
 // /api/stats and /metrics: on the main port, or on --metrics-address. With --metrics-token both
 // want `Authorization: Bearer TOKEN` (Prometheus: `authorization: {credentials: TOKEN}`).
@@ -14,7 +13,7 @@ import type { HttpStats } from './metrics.js';
 export const ROOM_COUNT_TTL_MS = 5_000;
 
 export interface MonitoringDeps {
-  chat: ChatService;
+  core: CountedCore;
   store: Store;
   connectionCount: () => number;
   metrics: Registry;
@@ -41,11 +40,11 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringD
   const guarded = preHandler ? { preHandler } : {};
 
   app.get('/api/stats', guarded, async () => {
-    const s = deps.chat.stats;
+    const s = deps.core.stats;
     return {
       connections: deps.connectionCount(),
-      onlineUsers: deps.chat.users.size,
-      rooms: deps.chat.rooms.count,
+      onlineUsers: deps.core.registry.userCount,
+      rooms: deps.core.delivery.rooms.count,
       roomsStored: await roomsStored(),
       messagesIn: s.messagesIn,
       messagesOut: s.messagesOut,

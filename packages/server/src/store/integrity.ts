@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { StoreDamagedError, type DamageWatch } from './sql-store.js';
+import { StoreDamagedError, type DamageWatch } from './guard.js';
 
 // A damaged SQLite file must not be served: pages it cannot read raise SQLITE_CORRUPT, but pages
 // that still parse can silently yield fewer rows (or none), which clients would take for the

@@ -1,7 +1,8 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
-import { guardStore, SqlStore } from './sql-store.js';
+import { guardStore } from './guard.js';
+import { SqlStore } from './sql-store.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:5432/db`. */

@@ -1,7 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { UserRef } from '@roomcast/protocol';
-import { dedupKey, MissingRoomError, planAppends } from './append-plan.js';
+import { MissingRoomError } from './append-plan.js';
 import { Batcher } from './batcher.js';
+import { writeBatchIn } from './sql-append.js';
+import { MESSAGE_COLUMNS, toMessage, toRoom } from './rows.js';
 import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
 import type {
   AddMemberResult,
@@ -17,121 +19,7 @@ import type {
   StoredMessage,
 } from './store.js';
 
-/** The database cannot be reached or failed; the request may be retried. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'unavailable';
-  constructor(override readonly cause: unknown) {
-    super('the message store is unavailable right now; retry in a moment');
-  }
-}
-
-/**
- * The database file is damaged: retrying cannot help, so the code is `internal`, not
- * `unavailable`, and nothing is answered from it (a damaged file can return short results).
- */
-export class StoreDamagedError extends Error {
-  readonly code = 'internal';
-  constructor(
-    override readonly cause?: unknown,
-    message = "the server's database is damaged; the operator has been told, and nothing can be read or saved until it is restored",
-  ) {
-    super(message);
-    this.name = 'StoreDamagedError';
-  }
-}
-
-/** Wraps driver errors so callers see `unavailable`; our own errors pass through. */
-function unavailable(err: unknown): never {
-  if (err instanceof MissingRoomError || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
-  throw new StoreUnavailableError(err);
-}
-
-/** How guardStore learns that the database itself is damaged (SQLite: store/integrity.ts). */
-export interface DamageWatch {
-  /** The error to reject a call with while the store is damaged; null while it is healthy. */
-  refusal(method: string): Error | null;
-  /** When `err` means the file is damaged: records that (once) and returns the error to throw. */
-  damaged(err: unknown, method: string): Error | null;
-}
-
-/**
- * The store with every failure of the database reported as `unavailable` (a lost PostgreSQL
- * connection, a locked SQLite file), so clients are told to retry rather than that we broke.
- * With a `watch`, a damaged database is `internal` instead, and from then on every call but
- * `close` is refused without touching the file.
- */
-export function guardStore<T extends object>(store: T, watch?: DamageWatch): T {
-  const fail = (method: string) => (err: unknown): never => {
-    const damage = watch?.damaged(err, method);
-    if (damage) throw damage;
-    return unavailable(err);
-  };
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = String(prop);
-      return (...args: unknown[]) => {
-        const refused = method === 'close' ? null : watch?.refusal(method);
-        if (refused) return Promise.reject(refused);
-        const result: unknown = value.apply(target, args);
-        return result instanceof Promise ? result.catch(fail(method)) : result;
-      };
-    },
-  });
-}
-
 export { MissingRoomError };
-
-const MESSAGE_COLUMNS = [
-  'room_id',
-  'seq',
-  'msg_id',
-  'user_id',
-  'user_name',
-  'text',
-  'meta',
-  'mime',
-  'file_name',
-  'size',
-  'ts',
-] as const;
-
-type MessageRow = Pick<Database['messages'], (typeof MESSAGE_COLUMNS)[number]>;
-
-function toRoom(r: RoomsTable): RoomRecord {
-  return {
-    id: r.id,
-    title: r.title,
-    capacity: r.capacity === null ? null : Number(r.capacity),
-    visibility: r.visibility === 'private' ? 'private' : 'public',
-    persist: Boolean(r.persist),
-    direct: Boolean(r.direct),
-    owner: r.owner,
-    createdAt: Number(r.created_at),
-    lastSeq: Number(r.last_seq),
-  };
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  const m: StoredMessage = {
-    room: r.room_id,
-    seq: Number(r.seq),
-    id: r.msg_id,
-    from: { id: r.user_id, name: r.user_name },
-    ts: Number(r.ts),
-  };
-  if (r.text !== null) m.text = r.text;
-  if (r.meta !== null) m.meta = JSON.parse(r.meta) as Record<string, unknown>;
-  if (r.mime !== null) {
-    m.binary = { mime: r.mime, size: Number(r.size ?? 0) };
-    if (r.file_name !== null) m.binary.name = r.file_name;
-  }
-  return m;
-}
-
-/** Rows per multi-row INSERT: stays far below SQLite's and PostgreSQL's bind-parameter limits. */
-const INSERT_CHUNK = 200;
 
 /**
  * The Store on Kysely: one set of queries for SQLite and PostgreSQL. Appends are group-committed:
@@ -424,52 +312,6 @@ export class SqlStore implements Store {
     const native = this.nativeAppend;
     // Holding Kysely's connection keeps the commit out of any Kysely transaction in progress.
     if (native) return this.db.connection().execute(async () => native(inputs));
-    return this.db.transaction().execute((trx) => this.writeBatchIn(trx, inputs));
-  }
-
-  private async writeBatchIn(trx: Transaction<Database>, inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
-    const roomIds = [...new Set(inputs.map((i) => i.room))];
-    let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', roomIds).orderBy('id');
-    // PostgreSQL: lock the counters (in id order, so two nodes never deadlock) so concurrent
-    // nodes never hand out the same seq. This also orders the dedup check below after any
-    // concurrent append to the same room.
-    if (this.dialect === 'postgres') roomQuery = roomQuery.forUpdate();
-    const lastSeq = new Map((await roomQuery.execute()).map((r) => [r.id, Number(r.last_seq)]));
-
-    const keyed = inputs.filter((i) => i.clientId !== undefined);
-    const known = new Map<string, AppendResult>();
-    if (keyed.length > 0) {
-      const rows = await trx
-        .selectFrom('sends')
-        .selectAll()
-        .where('user_id', 'in', [...new Set(keyed.map((i) => i.from.id))])
-        .where('client_id', 'in', [...new Set(keyed.map((i) => i.clientId as string))])
-        .execute();
-      for (const r of rows) {
-        known.set(dedupKey(r.user_id, r.client_id), { room: r.room_id, seq: Number(r.seq), ts: Number(r.ts), id: r.msg_id, duplicate: true });
-      }
-    }
-
-    const plan = planAppends(inputs, lastSeq, known);
-    for (let i = 0; i < plan.messageRows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('messages').values(plan.messageRows.slice(i, i + INSERT_CHUNK)).execute();
-    }
-    for (let i = 0; i < plan.sendRows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('sends').values(plan.sendRows.slice(i, i + INSERT_CHUNK)).execute();
-    }
-    for (const [room, seq] of plan.lastSeq) {
-      await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', room).where('last_seq', '<', seq).execute();
-    }
-    for (const r of plan.readers) {
-      await trx
-        .updateTable('members')
-        .set({ read_seq: r.seq })
-        .where('room_id', '=', r.room)
-        .where('user_id', '=', r.user)
-        .where('read_seq', '<', r.seq)
-        .execute();
-    }
-    return plan.results;
+    return this.db.transaction().execute((trx) => writeBatchIn(trx, this.dialect, inputs));
   }
 }
-

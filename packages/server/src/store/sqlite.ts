@@ -6,7 +6,8 @@ import { checkpointInBackground, DEFAULT_CHECKPOINTS, type CheckpointOptions } f
 import { checkIntegrity, DamageLatch, describeError, isDamageError, type DamageReport, type IntegrityMode } from './integrity.js';
 import type { Database } from './schema.js';
 import { sqliteAppender } from './sqlite-append.js';
-import { guardStore, SqlStore } from './sql-store.js';
+import { guardStore } from './guard.js';
+import { SqlStore } from './sql-store.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `roomcast.db`; created when missing. */

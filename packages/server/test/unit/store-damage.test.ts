@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toErrorBody } from '../../src/core/errors.js';
 import { DamageLatch, type DamageReport } from '../../src/store/integrity.js';
-import { guardStore } from '../../src/store/sql-store.js';
+import { guardStore } from '../../src/store/guard.js';
 
 /** A driver error as better-sqlite3 (or pg, or Node) raises it: a message and a `code`. */
 function driverError(code: string): Error {

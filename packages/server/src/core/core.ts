@@ -1,0 +1,83 @@
+import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { Store } from '../store/store.js';
+import { ClusterSync } from './cluster-sync.js';
+import type { ChatConfig } from './config.js';
+import { Failures } from './context.js';
+import { Delivery } from './delivery.js';
+import type { HandlerDeps, VerifiedToken } from './deps.js';
+import { PublicRoomDirectory } from './directory.js';
+import { FrameIntake } from './intake.js';
+import type { Logger } from './logger.js';
+import { Membership } from './membership.js';
+import { Outbound } from './outbound.js';
+import { Quotas } from './quotas.js';
+import { SessionRegistry } from './registry.js';
+import { Sessions } from './sessions.js';
+import { ChatStats } from './stats.js';
+import { Work } from './work.js';
+
+export interface CoreOptions {
+  store: Store;
+  broker: Broker;
+  config: ChatConfig;
+  log: Logger;
+  /** Several nodes share the broker (cluster mode): cross-node ordering and sweeps are on. */
+  clustered: boolean;
+  verifyToken?: ((token: string) => Promise<VerifiedToken>) | undefined;
+  /** Clock, ms since epoch; injectable for tests. */
+  now?: () => number;
+  /** How often rooms are checked for users of crashed nodes (brokers with `sweep`), ms. */
+  sweepMs?: number;
+  /** How long an out-of-order message waits before the gap is read from the store, ms. */
+  gapMs?: number;
+}
+
+/** The chat core as the gateway, the HTTP side and tests see it. */
+export interface Core extends HandlerDeps {
+  readonly outbound: Outbound;
+  readonly cluster: ClusterSync;
+  readonly intake: FrameIntake;
+  /** Closes every connection with 1001 and waits for work in flight, so the store can close. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Builds the core: each service gets what it uses and nothing else, and dependencies point one
+ * way (sessions → membership → delivery → live rooms → outbound). The one place that wires it;
+ * server.ts calls it with the real store and broker, the test kit with several cores on one bus.
+ */
+export function createCore(o: CoreOptions): Core {
+  const { store, broker, config, log } = o;
+  const now = o.now ?? Date.now;
+  const stats = new ChatStats();
+  const work = new Work();
+  const registry = new SessionRegistry();
+  const outbound = new Outbound({ sendBufferLimit: config.sendBufferLimit, sendTimeoutMs: config.sendTimeoutMs }, stats, log);
+  const quotas = new Quotas({ store, broker, config, stats, now });
+  const directory = new PublicRoomDirectory(store, now);
+  // The broker's messages go to ClusterSync, which needs the services made before it.
+  let cluster: ClusterSync | undefined;
+  const inbound = (m: BrokerMessage): void => cluster?.onBrokerMessage(m);
+  const delivery = new Delivery({ store, broker, outbound, quotas, stats, work, log, now, clustered: o.clustered, gapMs: o.gapMs ?? 200, inbound });
+  const membership = new Membership({ store, broker, delivery, registry, directory, now });
+  const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound });
+  cluster = new ClusterSync({ broker, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
+  const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, verifyToken: o.verifyToken };
+  const intake = new FrameIntake({ config, stats, log, now, work, failures: new Failures(stats, log, now), handlers });
+  // Checking a few times per timeout ends a stalled reader soon after its time is up.
+  const stallSweep = setInterval(() => outbound.sweep(registry.sessions, now()), Math.max(50, Math.min(1000, Math.floor(config.sendTimeoutMs / 4))));
+  stallSweep.unref();
+  const built = cluster;
+  return {
+    ...handlers,
+    outbound,
+    cluster: built,
+    intake,
+    async shutdown() {
+      built.stop();
+      clearInterval(stallSweep);
+      sessions.closeAll();
+      await work.idle();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+import { encodeBinaryFrame, type MsgEvent, type RoomInfo, type UserRef } from '@roomcast/protocol';
+import type { Broker, BrokerHandler, ControlMessage } from '../broker/broker.js';
+import type { AppendInput, AppendResult, BinaryPayload, Store } from '../store/store.js';
+import { catchUpBehind, type BacklogDeps } from './backlog.js';
+import type { RequestContext } from './context.js';
+import { ChatError } from './errors.js';
+import { fileUrl, toMsgEvent } from './events.js';
+import { newMessageId } from './ids.js';
+import { LiveRooms, type LiveRoom } from './live-rooms.js';
+import type { Logger } from './logger.js';
+import type { Outbound } from './outbound.js';
+import type { Quotas } from './quotas.js';
+import { Sequencer } from './sequencer.js';
+import { encodeJson, type Session } from './session.js';
+import type { ChatStats } from './stats.js';
+import type { Work } from './work.js';
+
+/** What a posted message carries besides its room and sender. */
+export interface PostBody {
+  text?: string;
+  meta?: Record<string, unknown>;
+  clientId?: string;
+  binary?: BinaryPayload;
+}
+
+export interface DeliveryDeps {
+  store: Store;
+  broker: Broker;
+  outbound: Outbound;
+  quotas: Quotas;
+  stats: ChatStats;
+  work: Work;
+  log: Logger;
+  now: () => number;
+  /**
+   * Several nodes share the broker: messages from other nodes go through the Sequencer (they can
+   * come late, twice or not at all). In one process they arrive committed and in order, so
+   * delivery skips it.
+   */
+  clustered: boolean;
+  /** How long an out-of-order message waits before the gap is read from the store, ms. */
+  gapMs: number;
+  /** Where the broker's messages for a room go (ClusterSync; bound after it is made). */
+  inbound: BrokerHandler;
+}
+
+/**
+ * Store, then fan out: a message is stored (which gives it its seq), framed once, written to this
+ * node's members of the room and published to the other nodes. Owns the live rooms, and the
+ * cross-node sequencer in cluster mode.
+ */
+export class Delivery {
+  readonly rooms: LiveRooms;
+  /** Null in one process (embedded mode). */
+  readonly sequencer: Sequencer | null;
+  private readonly backlog: BacklogDeps;
+
+  constructor(private readonly d: DeliveryDeps) {
+    const out = d.outbound;
+    this.rooms = new LiveRooms({
+      write: (s, data, binary, paced) => out.deliver(s, data, binary, paced),
+      full: (s, size) => out.full(s, size),
+      busy: (s) => out.busy(s),
+      behind: (s, room, afterSeq) => catchUpBehind(this.backlog, s, room.info.id, afterSeq),
+      overflow: (s) => out.closeSlow(s, 'slow consumer: too many events waiting behind its backlog; reconnect and resume with since'),
+      heldBudget: out.streamLimit,
+    });
+    this.backlog = {
+      rooms: this.rooms,
+      store: d.store,
+      work: d.work,
+      log: d.log,
+      streamLimit: out.streamLimit,
+      write: (s, data) => out.deliver(s, data, false, true),
+    };
+    this.sequencer = d.clustered
+      ? new Sequencer({
+          rooms: this.rooms,
+          load: (room, after, upTo) => d.store.messagesAfter(room, after, upTo - after),
+          lastSeq: async (room) => (await d.store.getRoom(room))?.lastSeq ?? 0,
+          encode: (m) => encodeJson(toMsgEvent(m)),
+          gapMs: d.gapMs,
+          onError: (err, room) => d.log.warn({ err, room }, 'could not read missed messages from the store; will retry'),
+        })
+      : null;
+  }
+
+  /** What sending stored messages to one connection needs (join backlogs). */
+  get backlogDeps(): BacklogDeps {
+    return this.backlog;
+  }
+
+  /** Writes one room event to one session (see Outbound for the slow-consumer rule and `paced`). */
+  write(session: Session, data: Uint8Array, binary: boolean, paced = false): void {
+    this.d.outbound.deliver(session, data, binary, paced);
+  }
+
+  /**
+   * Sends an event to the room's members here and on other nodes. `droppable` marks a hint
+   * (typing) that members with a backlog to get through may miss.
+   */
+  broadcast(roomId: string, event: object, except: { session?: string; user?: string } = {}, droppable = false): void {
+    const data = encodeJson(event);
+    this.rooms.deliver(roomId, { data, binary: false, exceptSession: except.session, exceptUser: except.user, droppable });
+    this.d.broker.publish({ room: roomId, data, binary: false, exceptConn: except.session, exceptUser: except.user, ...(droppable ? { droppable } : {}) });
+  }
+
+  /** Tells the other nodes to apply a membership change to their connections too. */
+  tell(channel: string, control: ControlMessage): void {
+    this.d.broker.publish({ room: channel, data: new Uint8Array(0), binary: false, control });
+  }
+
+  /**
+   * Stores a message, then delivers it to the room and answers the sender. Returns at once:
+   * the session's next request need not wait for the commit.
+   */
+  async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): Promise<void> {
+    if (this.d.quotas.messagesLimited) await this.d.quotas.takeMessage(ctx.session.user.id);
+    void this.d.work.track(
+      this.publish(room, { id: ctx.session.user.id, name: ctx.session.user.name }, body, ctx.session.id).then(
+        (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
+        (err: unknown) => ctx.fail(err),
+      ),
+    );
+  }
+
+  /**
+   * Stores a message and, once committed, delivers it to the room's members here and on other
+   * nodes (all but `exceptSession`, the sender's own connection). A duplicate is not delivered.
+   */
+  async publish(room: RoomInfo, from: UserRef, body: PostBody, exceptSession?: string): Promise<AppendResult> {
+    // Never acknowledge what other nodes could not be told about: the client retries instead.
+    if (!this.d.broker.available) throw new ChatError('unavailable', 'the cluster broker is unavailable right now; retry in a moment');
+    const input: AppendInput = { room: room.id, persist: room.persist, from, msgId: newMessageId(), ts: this.d.now() };
+    if (body.clientId !== undefined) input.clientId = body.clientId;
+    if (body.text !== undefined) input.text = body.text;
+    if (body.meta !== undefined) input.meta = body.meta;
+    if (body.binary !== undefined) input.binary = body.binary;
+    const res = await this.d.store.append(input);
+    if (res.duplicate) return res;
+    this.d.stats.messagesIn++;
+    const event: MsgEvent = { op: 'msg', room: res.room, seq: res.seq, id: res.id, from, ts: res.ts };
+    if (input.text !== undefined) event.text = input.text;
+    if (input.meta !== undefined) event.meta = input.meta;
+    let data: Uint8Array;
+    if (input.binary) {
+      const b = input.binary;
+      const info = { mime: b.mime, ...(b.name ? { name: b.name } : {}), size: b.data.byteLength };
+      data = encodeBinaryFrame({ ...event, ...info, binary: { ...info, url: fileUrl(res.room, res.seq) } }, b.data);
+    } else {
+      data = encodeJson(event);
+    }
+    const binary = input.binary !== undefined;
+    const target = { data, binary, seq: res.seq, exceptSession };
+    if (this.sequencer) {
+      const live = this.rooms.get(res.room);
+      if (live) this.sequencer.offer(live, target);
+    } else {
+      this.rooms.deliver(res.room, target);
+    }
+    this.d.broker.publish({ room: res.room, data, binary, seq: res.seq, exceptConn: exceptSession });
+    return res;
+  }
+
+  /**
+   * A room got its first member on this node: receive it from the other nodes, and (cluster) start
+   * sequencing it, from `from` when given (the first message its members still need).
+   */
+  async opened(live: LiveRoom, from?: number): Promise<void> {
+    await this.d.broker.subscribe(live.info.id, this.d.inbound);
+    if (this.sequencer) await this.sequencer.start(live, from);
+  }
+
+  /** A room lost its last member on this node. */
+  async closed(roomId: string): Promise<void> {
+    await this.d.broker.unsubscribe(roomId);
+  }
+
+  /** The session gets the room from the store after `afterSeq`, then live (see backlog.ts). */
+  catchUp(session: Session, roomId: string, afterSeq: number): void {
+    catchUpBehind(this.backlog, session, roomId, afterSeq);
+  }
+
+  /** Messages in the room up to this seq were delivered here (all committed); null: none yet. */
+  deliveredSeq(roomId: string): number | null {
+    return this.rooms.get(roomId)?.deliveredSeq ?? null;
+  }
+}

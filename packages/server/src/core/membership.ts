@@ -1,0 +1,169 @@
+import type { RoomInfo, RoomSummary } from '@roomcast/protocol';
+import type { Broker } from '../broker/broker.js';
+import type { MembershipRecord, RoomRecord, Store } from '../store/store.js';
+import type { Delivery } from './delivery.js';
+import type { PublicRoomDirectory } from './directory.js';
+import { ChatError } from './errors.js';
+import { roomInfoOf, userRef } from './events.js';
+import { roomGranted } from './grants.js';
+import type { SessionRegistry } from './registry.js';
+import type { Session } from './session.js';
+
+export interface MembershipDeps {
+  store: Store;
+  broker: Broker;
+  delivery: Delivery;
+  registry: SessionRegistry;
+  directory: PublicRoomDirectory;
+  now: () => number;
+}
+
+/** Presence key under which each connected user is kept, for "is this user online". */
+export const userKey = (userId: string): string => `~user:${userId}`;
+
+/**
+ * Who belongs to which room and who receives it here: loading rooms, checking and making
+ * membership, attaching sessions to live rooms (with presence), deleting rooms, room summaries.
+ */
+export class Membership {
+  constructor(private readonly d: MembershipDeps) {}
+
+  /** The room's settings, from this node's live copy when it has one. */
+  async loadRoom(roomId: string): Promise<RoomInfo> {
+    const live = this.d.delivery.rooms.get(roomId);
+    if (live) return live.info;
+    const rec = await this.d.store.getRoom(roomId);
+    if (!rec) throw new ChatError('room_not_found', `room "${roomId}" does not exist; check the id, or create it`);
+    return roomInfoOf(rec);
+  }
+
+  /**
+   * The room, without a look-up, when it is live here and the session's user is known to belong
+   * to it: the common case of a `send`, answered without a promise. Else undefined (ask
+   * requireMember).
+   */
+  knownMemberRoom(session: Session, roomId: string): RoomInfo | undefined {
+    if (!session.memberOf.has(roomId) && !session.user.admin) return undefined;
+    return this.d.delivery.rooms.get(roomId)?.info;
+  }
+
+  /** Throws not_member unless the session's user belongs to the room. */
+  async requireMember(session: Session, roomId: string): Promise<RoomInfo> {
+    const room = await this.loadRoom(roomId);
+    if (!session.memberOf.has(roomId) && !session.user.admin) {
+      if (!(await this.d.store.isMember(roomId, session.user.id))) {
+        throw new ChatError('not_member', `you are not a member of room "${roomId}"; join it first`);
+      }
+      session.memberOf.add(roomId);
+    }
+    return room;
+  }
+
+  /** Makes the user a member (checking privacy and capacity) unless they already are. */
+  async ensureMembership(session: Session, room: RoomInfo): Promise<void> {
+    if (session.memberOf.has(room.id)) return;
+    const granted = session.user.admin || (!room.direct && roomGranted(room.id, session.auth.rooms));
+    if (room.visibility === 'private' && !granted) {
+      if (!(await this.d.store.isMember(room.id, session.user.id))) {
+        throw new ChatError('forbidden', `room "${room.id}" is private; ask a member to invite you`);
+      }
+    } else {
+      const res = await this.d.store.addMember(room.id, session.user.id, room.capacity, this.d.now());
+      if (res === 'full') {
+        throw new ChatError('room_full', `room "${room.id}" is full (${room.capacity}/${room.capacity}); try again when someone leaves`);
+      }
+    }
+    session.memberOf.add(room.id);
+  }
+
+  /**
+   * Subscribes a session to a room. With `backlog`, live events are held back until the caller
+   * has sent what the session missed and goes live. With `from` (a direct conversation started
+   * on another node), the session first gets the room's messages from that seq on.
+   */
+  async attach(session: Session, room: RoomInfo, backlog: boolean, from?: number): Promise<void> {
+    if (session.closed) throw new ChatError('bad_request', 'the connection is closing');
+    const rooms = this.d.delivery.rooms;
+    const existing = rooms.get(room.id);
+    // Joined an active room mid-stream: it gets what it missed from the store first, like a
+    // member that fell behind.
+    const midStream = from !== undefined && !backlog && existing !== undefined && existing.deliveredSeq !== null && from <= existing.deliveredSeq;
+    const { firstForUser, newRoom } = rooms.attach(session, room, backlog || midStream);
+    if (newRoom) {
+      const live = rooms.get(room.id);
+      if (live) await this.d.delivery.opened(live, from);
+    } else if (midStream) {
+      this.d.delivery.catchUp(session, room.id, (from as number) - 1);
+    }
+    if (!firstForUser) return;
+    const change = await this.d.broker.presenceAdd(room.id, userRef(session.user));
+    if (change.changed) {
+      this.d.delivery.broadcast(room.id, { op: 'presence', room: room.id, event: 'join', user: userRef(session.user), online: change.online }, { session: session.id });
+    }
+  }
+
+  /**
+   * Unsubscribes a session; the user goes offline in the room when it was their last. `quiet`
+   * skips the presence event (the room is being deleted).
+   */
+  async detach(session: Session, roomId: string, quiet = false): Promise<void> {
+    const rooms = this.d.delivery.rooms;
+    const info = rooms.get(roomId)?.info;
+    const { lastForUser, roomGone, wasAttached } = rooms.detach(session, roomId);
+    if (!wasAttached) return;
+    if (roomGone) await this.d.delivery.closed(roomId);
+    if (!lastForUser) return;
+    const change = await this.d.broker.presenceRemove(roomId, session.user.id);
+    if (change.changed && !quiet) {
+      this.d.delivery.broadcast(roomId, { op: 'presence', room: roomId, event: 'leave', user: userRef(session.user), online: change.online });
+    }
+    // An ephemeral room disappears with its last online member.
+    if (info && !info.persist && change.online === 0) await this.deleteRoom(roomId);
+  }
+
+  /** Ends a user's presence in a room on this node: all their sessions stop receiving it. */
+  async dropUser(userId: string, roomId: string): Promise<Session[]> {
+    const sessions = this.d.registry.of(userId);
+    for (const s of sessions) {
+      s.memberOf.delete(roomId);
+      await this.detach(s, roomId);
+    }
+    return sessions;
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    await this.d.store.deleteRoom(roomId);
+    this.d.directory.removed(roomId);
+    for (const s of this.d.registry.sessions) s.memberOf.delete(roomId);
+  }
+
+  /** Room list entries with unread and online counts. */
+  async summaries(rows: Array<RoomRecord | MembershipRecord>, withRead: boolean): Promise<RoomSummary[]> {
+    const counts = await this.d.broker.presenceCounts(rows.map((r) => r.id));
+    return rows.map((r) => {
+      const peer = 'peer' in r ? r.peer : undefined;
+      const sum: RoomSummary = {
+        id: r.id,
+        title: r.direct ? (peer?.name ?? r.title) : r.title,
+        visibility: r.visibility,
+        persist: r.persist,
+        direct: r.direct,
+        lastSeq: r.lastSeq,
+        online: counts.get(r.id) ?? 0,
+      };
+      if (peer) sum.peer = peer;
+      if (withRead && 'readSeq' in r) {
+        sum.readSeq = r.readSeq;
+        sum.unread = Math.max(0, r.lastSeq - r.readSeq);
+      }
+      return sum;
+    });
+  }
+
+  /** Whether the user has a connection (on any node). */
+  async isOnline(userId: string): Promise<boolean> {
+    if (this.d.registry.hasUser(userId)) return true;
+    const counts = await this.d.broker.presenceCounts([userKey(userId)]);
+    return (counts.get(userKey(userId)) ?? 0) > 0;
+  }
+}

@@ -1,0 +1,115 @@
+import { CloseCode } from '@roomcast/protocol';
+import { userChannel, type Broker, type BrokerHandler } from '../broker/broker.js';
+import type { Store } from '../store/store.js';
+import type { ChatConfig } from './config.js';
+import { userRef } from './events.js';
+import { TokenBucket } from './limits.js';
+import type { Logger } from './logger.js';
+import { userKey, type Membership } from './membership.js';
+import type { Outbound } from './outbound.js';
+import type { SessionRegistry } from './registry.js';
+import { encodeCursor } from './room-pages.js';
+import { Session, type Connection, type SessionAuth, type User } from './session.js';
+import type { ChatStats } from './stats.js';
+import type { Work } from './work.js';
+
+export interface SessionsDeps {
+  store: Store;
+  broker: Broker;
+  config: ChatConfig;
+  log: Logger;
+  now: () => number;
+  stats: ChatStats;
+  work: Work;
+  outbound: Outbound;
+  registry: SessionRegistry;
+  membership: Membership;
+  /** Where the broker's messages on a user's own channel go (ClusterSync). */
+  inbound: BrokerHandler;
+}
+
+/** A connection's life in the core: opened with its `welcome`, expired tokens, closed. */
+export class Sessions {
+  private readonly replySink = (s: Session, data: Uint8Array): void => this.d.outbound.reply(s, data);
+
+  constructor(private readonly d: SessionsDeps) {}
+
+  /** Registers a new connection and sends its `welcome`. Frames that arrive meanwhile wait. */
+  open(conn: Connection, user: User, auth: SessionAuth = { exp: null, rooms: [] }, guestToken?: string): Session {
+    const c = this.d.config;
+    const burst = Math.max(1, c.ratePerSec * 2);
+    const session = new Session(conn, user, new TokenBucket(c.ratePerSec, burst, this.d.now()), auth, this.replySink);
+    this.scheduleExpiry(session);
+    this.d.stats.connectionsTotal++;
+    if (this.d.registry.add(session)) {
+      void this.d.broker.subscribe(userChannel(user.id), this.d.inbound).catch((err: unknown) => this.d.log.warn({ err }, 'user channel subscribe failed'));
+    }
+    session.enqueue(() => this.d.work.track(this.welcome(session, guestToken)));
+    return session;
+  }
+
+  private async welcome(session: Session, guestToken: string | undefined): Promise<void> {
+    const { store, config, membership } = this.d;
+    try {
+      await this.d.broker.presenceAdd(userKey(session.user.id), userRef(session.user));
+      await store.upsertUser(userRef(session.user));
+      // One more than listed tells whether there are more: a user invited into thousands of
+      // rooms gets a welcome of bounded size and pages through the rest.
+      const rows = await store.memberRooms(session.user.id, { limit: config.welcomeRooms + 1 });
+      const more = rows.length > config.welcomeRooms;
+      const rooms = await membership.summaries(more ? rows.slice(0, -1) : rows, true);
+      for (const r of rooms) session.memberOf.add(r.id);
+      const last = rooms.at(-1);
+      session.sendJson({
+        op: 'welcome',
+        session: session.id,
+        user: userRef(session.user),
+        ...(guestToken ? { guestToken } : {}),
+        heartbeat: config.heartbeatMs,
+        rooms,
+        ...(more && last ? { roomsNext: encodeCursor(last) } : {}),
+        limits: { maxText: config.maxText, maxBinary: config.maxBinary, ratePerSec: config.ratePerSec },
+      });
+    } catch (err) {
+      this.d.log.error({ err, session: session.id }, 'welcome failed');
+      session.conn.close(CloseCode.Internal, 'the server could not load your rooms; reconnect shortly');
+    }
+  }
+
+  /** Closes the connection with 4401 when its token expires, unless a refresh moved `exp`. */
+  scheduleExpiry(session: Session): void {
+    clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    const exp = session.auth.exp;
+    if (exp === null) return;
+    // setTimeout cannot wait longer than ~24.8 days; re-arm until the real expiry.
+    const wait = Math.min(exp - this.d.now(), 2 ** 31 - 1);
+    session.expiryTimer = setTimeout(() => {
+      if (session.auth.exp !== exp) return;
+      if (this.d.now() < exp) return this.scheduleExpiry(session);
+      session.sendJson({ op: 'error', error: { code: 'unauthorized', message: 'your token expired; reconnect with a fresh one (or refresh it with "auth" before it expires)' } });
+      session.conn.close(CloseCode.Unauthorized, 'token expired');
+    }, Math.max(0, wait));
+    session.expiryTimer.unref();
+  }
+
+  /** The connection is gone: leave presence everywhere, free its rooms. */
+  async close(session: Session): Promise<void> {
+    if (session.closed) return;
+    session.closed = true;
+    clearTimeout(session.expiryTimer);
+    const userGone = this.d.registry.remove(session);
+    if (userGone) void this.d.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});
+    await this.d.work.track(
+      (async () => {
+        for (const roomId of [...session.rooms]) await this.d.membership.detach(session, roomId);
+        if (!this.d.registry.hasUser(session.user.id)) await this.d.broker.presenceRemove(userKey(session.user.id), session.user.id);
+      })().catch((err: unknown) => this.d.log.error({ err, session: session.id }, 'cleanup after disconnect failed')),
+    );
+  }
+
+  /** Closes every connection with 1001 (the server is stopping; clients move elsewhere). */
+  closeAll(): void {
+    for (const s of [...this.d.registry.sessions]) s.conn.close(CloseCode.GoingAway, 'server shutting down; reconnect to resume');
+  }
+}
