@@ -35,6 +35,9 @@ export class RoomcastError extends Error {
   }
 }
 
+/** Pause, ms, before repeating a request the server refused for now (`isTransient`). */
+export const RETRY_AFTER_MS = 1000;
+
 /** Server error codes worth retrying the same request for after a short pause. */
 export function isTransient(code: string): boolean {
   return code === 'rate_limited' || code === 'unavailable';

@@ -1,22 +1,11 @@
 // @roomcast/client: the roomcast SDK for browsers, Node and WeChat mini programs.
 export { RoomcastClient } from './client.js';
-export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, ErrorContext, JoinOptions, StateContext } from './types.js';
+export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, ErrorContext, JoinOptions, RetryContext, StateContext } from './types.js';
 export type { ClientOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export { Room } from './room.js';
-export type {
-  BinaryOptions,
-  ClosedContext,
-  HistoryOptions,
-  HistoryPage,
-  MemberInfo,
-  PresenceContext,
-  RoomEvents,
-  SendOptions,
-  SendResult,
-  TypingContext,
-  UpdateContext,
-} from './types.js';
+export type { ClosedContext, PresenceContext, RoomEvents, TypingContext, UpdateContext } from './room.js';
+export type { BinaryOptions, HistoryOptions, HistoryPage, MemberInfo, SendOptions, SendResult } from './types.js';
 export type { Message, MessageBinary } from './messages.js';
 export { RoomcastError } from './errors.js';
 export type { ClientErrorCode, RoomcastErrorCode } from './errors.js';
@@ -27,3 +16,5 @@ export type { Socket, SocketFactory, SocketHandlers, WebSocketConstructor, WebSo
 export { wxSocket } from './wx.js';
 export type { WxConnectOptions, WxError, WxLike, WxSocketOptions, WxSocketTask } from './wx.js';
 export type { RoomInfo, RoomSummary, UserRef } from '@roomcast/protocol';
+// The protocol's fixed values, for apps (the web UI among them) that have no other use for the protocol package.
+export { DEFAULT_HISTORY_PAGE, DIRECT_PREFIX, MAX_HISTORY_PAGE, MAX_NAME_LENGTH, MAX_TITLE_LENGTH } from '@roomcast/protocol';

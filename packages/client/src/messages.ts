@@ -1,4 +1,4 @@
-import type { BinaryMsgHeader, MsgEvent, UserRef } from '@roomcast/protocol';
+import { DIRECT_PREFIX, type BinaryMsgHeader, type MsgEvent, type UserRef } from '@roomcast/protocol';
 
 /** A binary message's description (the bytes are in `Message.data` when they came along). */
 export interface MessageBinary {
@@ -26,12 +26,9 @@ export interface Message {
   data?: Uint8Array;
   /** Sent by this user (from this client or another device). */
   mine: boolean;
-  /** In a direct conversation (a room of two, id starting with `dm-`). */
+  /** In a direct conversation (a room of two, id starting with `DIRECT_PREFIX`, `dm-`). */
   direct: boolean;
 }
-
-/** Direct conversations are rooms whose id starts with this (protocol: `RoomInfo.direct`). */
-export const DIRECT_PREFIX = 'dm-';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;

@@ -1,5 +1,5 @@
 import { RoomcastError } from './errors.js';
-import type { SocketFactory, WebSocketConstructor } from './socket.js';
+import { webSocketFactory, type SocketFactory, type WebSocketConstructor } from './socket.js';
 
 /** Options of `new RoomcastClient(url, options)`. Every one is optional. */
 export interface ClientOptions {
@@ -91,9 +91,15 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return o;
 }
 
-/** The SocketFactory the options ask for: `socket`, else `WebSocket`, else the global one. */
-export function pickWebSocket(options: ClientOptions): WebSocketConstructor | null {
-  if (options.WebSocket) return options.WebSocket;
-  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  return global ?? null;
+/** The SocketFactory the options ask for: `socket`, else `WebSocket`, else the global one; throws when there is none. */
+export function pickSocketFactory(options: ClientOptions): SocketFactory {
+  if (options.socket) return options.socket;
+  const ws = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!ws) {
+    throw new RoomcastError(
+      'bad_request',
+      'no WebSocket implementation: in Node pass { WebSocket } from the "ws" package; in a mini program pass { socket: wxSocket(wx) }',
+    );
+  }
+  return webSocketFactory(ws);
 }

@@ -1,42 +1,56 @@
 import type { PresenceEvent, RoomInfo, TypingEvent, UserRef } from '@roomcast/protocol';
 import { Emitter, type Listener } from './emitter.js';
-import { isTransient, RoomcastError } from './errors.js';
+import { isTransient, RETRY_AFTER_MS, RoomcastError } from './errors.js';
+import { Feed, type FeedLink } from './feed.js';
 import { isMsgEvent, toMessage, type Message } from './messages.js';
-import type { Pending } from './outbox.js';
-import { Sequencer } from './sequencer.js';
+import type { ResolvedOptions } from './options.js';
 import { cancel, later, now, type TimerHandle } from './timers.js';
-import type { BinaryOptions, ClosedContext, HistoryOptions, HistoryPage, MemberInfo, PostContent, RoomEvents, SendOptions, SendResult } from './types.js';
+import type { BinaryOptions, HistoryOptions, HistoryPage, MemberInfo, PostContent, SendOptions, SendResult } from './types.js';
 
-/** @internal What a Room needs from its client. */
-export interface RoomHost {
-  readonly userId: string | null;
-  readonly connected: boolean;
-  /** Changes whenever a connection ends: replies from before are not acted on. */
-  readonly epoch: number;
-  readonly historyCount: number;
-  readonly typingInterval: number;
-  readonly requestTimeout: number;
-  request(body: Record<string, unknown>, onDrop: Pending['onDrop'], timeout: boolean): Promise<Record<string, unknown>>;
-  /** Like request, with the reply handled synchronously (before the next frame is read). */
-  call(
-    body: Record<string, unknown>,
-    onDrop: Pending['onDrop'],
-    timeout: boolean,
-    done: (error: RoomcastError | null, reply: Record<string, unknown> | null) => void,
-  ): void;
-  post(room: Room, content: PostContent): Promise<SendResult>;
+/** @internal What a Room needs from its client: the connection to talk over, and its settings. */
+export interface RoomLink extends FeedLink {
+  readonly options: Pick<ResolvedOptions, 'history' | 'typingInterval' | 'requestTimeout'>;
+  /** A frame without a reply (typing): only while connected, never queued. */
   fire(body: Record<string, unknown>): void;
-  forget(room: Room): void;
-  delivered(message: Message): void;
-  duplicate(): void;
-  filled(count: number): void;
-  report(error: RoomcastError, room: string): void;
+  /** A message through the client's outbox: resolves once stored. */
+  post(target: { room: string }, content: PostContent): Promise<SendResult>;
 }
 
-/** Pause, ms, before repeating a request the server refused for now (rate limit). */
-const RETRY_MS = 1000;
-/** The server's largest history page. */
-const MAX_PAGE = 200;
+// ---- the room's events ----
+
+export type PresenceContext = { room: Room; online: number; members: readonly UserRef[] } & (
+  | { event: 'join' | 'leave'; user: UserRef }
+  /** The room was (re)joined: `online` and `members` were fetched anew. */
+  | { event: 'sync' }
+);
+
+export interface TypingContext {
+  room: Room;
+  user: UserRef;
+}
+
+export interface UpdateContext {
+  room: Room;
+  info: RoomInfo;
+}
+
+export interface ClosedContext {
+  room: Room;
+  /** left: `leave()`; kicked/deleted: by the owner or an admin; error: a re-join was refused. */
+  reason: 'left' | 'kicked' | 'deleted' | 'error';
+  error?: RoomcastError;
+}
+
+export interface RoomEvents {
+  /** Every message of the room, in seq order, each exactly once (your own sends included). */
+  message: Message;
+  presence: PresenceContext;
+  typing: TypingContext;
+  /** The owner changed the room's title or capacity. */
+  update: UpdateContext;
+  /** This client no longer receives the room. */
+  closed: ClosedContext;
+}
 
 /**
  * A room this client follows: its messages in order and exactly once, presence, and the
@@ -48,36 +62,28 @@ export class Room {
   private onlineMembers: readonly UserRef[] = [];
 
   private readonly events = new Emitter<RoomEvents>();
-  private readonly seq: Sequencer<Message>;
-  /** Whether `seq` has a real position yet (a first join without `since` learns it from the reply). */
-  private positioned: boolean;
+  /** Its messages: ordering, holding for the app, gap filling. */
+  private readonly feed: Feed;
   /** The app joined it: re-joined after every reconnect. A direct room followed only for `dm` is not. */
   private wanted = false;
-  /** Joined (or, for a followed direct room, attached) on the current connection. */
-  private live = false;
   private joining = false;
-  /** The join's backlog runs up to this seq; a gap below it is not a gap yet. */
-  private backlogUntil = 0;
-  private filling = false;
   private historyCount: number;
-  /** Until the app had its turn after `join()` resolved, messages wait here (see `startHold`). */
-  private holding = false;
-  private held: Message[] = [];
   private ready: Promise<Room> | null = null;
   private readyWaiter: { resolve: (r: Room) => void; reject: (e: RoomcastError) => void; timer: TimerHandle } | null = null;
   private retryTimer: TimerHandle | undefined;
+  /** Bumped whenever the connection ends: a join reply from before is not acted on. */
+  private round = 0;
   private lastTyping = -Infinity;
   private ended = false;
 
   /** @internal */
   constructor(
-    private readonly host: RoomHost,
+    private readonly link: RoomLink,
     readonly id: string,
     position?: number,
   ) {
-    this.seq = new Sequencer(position ?? 0);
-    this.positioned = position !== undefined;
-    this.historyCount = host.historyCount;
+    this.feed = new Feed(link, id, position, (m) => this.events.emit('message', m));
+    this.historyCount = link.options.history;
   }
 
   /** Settings from the last join (null until the first join answered). */
@@ -97,12 +103,12 @@ export class Room {
 
   /** Seq of the last message delivered in order; store it to resume later with `join(id, { since })`. */
   get lastSeq(): number {
-    return this.seq.lastSeq;
+    return this.feed.lastSeq;
   }
 
   /** Joined on the current connection. */
   get joined(): boolean {
-    return this.live && this.wanted;
+    return this.feed.live && this.wanted;
   }
 
   /** Adds a listener; returns its unsubscribe function. */
@@ -117,7 +123,7 @@ export class Room {
    * @example const { seq } = await room.send('hello');
    */
   send(text: string, options: SendOptions = {}): Promise<SendResult> {
-    return this.host.post(this, { ...options, text });
+    return this.link.post({ room: this.id }, { ...options, text });
   }
 
   /**
@@ -126,7 +132,7 @@ export class Room {
    */
   sendBinary(data: Uint8Array | ArrayBuffer, options: BinaryOptions): Promise<SendResult> {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    return this.host.post(this, { ...options, data: bytes });
+    return this.link.post({ room: this.id }, { ...options, data: bytes });
   }
 
   /** Pages back through stored messages (oldest first within a page). */
@@ -134,14 +140,14 @@ export class Room {
     const body: Record<string, unknown> = { op: 'history', room: this.id };
     if (options.before !== undefined) body.before = options.before;
     if (options.limit !== undefined) body.limit = options.limit;
-    const r = await this.host.request(body, 'resend', true);
+    const r = await this.request(body);
     const raw = Array.isArray(r.messages) ? (r.messages as unknown[]) : [];
-    return { messages: raw.filter(isMsgEvent).map((e) => toMessage(e, this.host.userId)), more: r.more === true };
+    return { messages: raw.filter(isMsgEvent).map((e) => toMessage(e, this.link.userId)), more: r.more === true };
   }
 
   /** Moves your read cursor (never backwards); defaults to the last delivered message. */
   async markRead(seq: number = this.lastSeq): Promise<{ readSeq: number; unread: number }> {
-    const r = await this.host.request({ op: 'read', room: this.id, seq }, 'resend', true);
+    const r = await this.request({ op: 'read', room: this.id, seq });
     return { readSeq: Number(r.readSeq), unread: Number(r.unread) };
   }
 
@@ -151,14 +157,14 @@ export class Room {
    */
   typing(): void {
     const t = now();
-    if (!this.joined || !this.host.connected || t - this.lastTyping < this.host.typingInterval) return;
+    if (!this.joined || !this.link.connected || t - this.lastTyping < this.link.options.typingInterval) return;
     this.lastTyping = t;
-    this.host.fire({ op: 'typing', room: this.id });
+    this.link.fire({ op: 'typing', room: this.id });
   }
 
   /** Every member with an online flag (`members` holds only those online). */
   async listMembers(): Promise<MemberInfo[]> {
-    const r = await this.host.request({ op: 'members', room: this.id }, 'resend', true);
+    const r = await this.request({ op: 'members', room: this.id });
     return Array.isArray(r.members) ? (r.members as MemberInfo[]) : [];
   }
 
@@ -166,7 +172,7 @@ export class Room {
   async leave(): Promise<void> {
     this.end('left');
     try {
-      await this.host.request({ op: 'leave', room: this.id }, 'resend', true);
+      await this.request({ op: 'leave', room: this.id });
     } catch (err) {
       // Not a member (any more) is what leaving wanted.
       if (!(err instanceof RoomcastError && err.code === 'not_member')) throw err;
@@ -179,20 +185,18 @@ export class Room {
   want(options: { since?: number | undefined; history?: number | undefined }): Promise<Room> {
     if (this.ready) return this.ready;
     this.wanted = true;
-    this.startHold();
-    if (options.since !== undefined && !this.positioned) {
-      this.seq.reset(options.since);
-      this.positioned = true;
-    }
+    this.feed.hold();
+    if (options.since !== undefined) this.feed.startAt(options.since);
     if (options.history !== undefined) this.historyCount = options.history;
     this.ready = new Promise<Room>((resolve, reject) => {
+      const ms = this.link.options.requestTimeout;
       const timer = later(() => {
-        const err = new RoomcastError('timeout', `joining room "${this.id}" took over ${this.host.requestTimeout} ms; check the connection and retry`);
+        const err = new RoomcastError('timeout', `joining room "${this.id}" took over ${ms} ms; check the connection and retry`);
         this.end('error', err);
-      }, this.host.requestTimeout);
+      }, ms);
       this.readyWaiter = { resolve, reject, timer };
     });
-    if (this.host.connected && !this.joining) this.startJoin();
+    if (this.link.connected && !this.joining) this.startJoin();
     return this.ready;
   }
 
@@ -201,34 +205,29 @@ export class Room {
     this.wanted = true;
     this.historyCount = 0;
     this.ready = Promise.resolve(this);
-    this.startHold();
-    this.joined_(reply);
+    this.feed.hold();
+    this.joinedWith(reply);
   }
 
   /** @internal A new connection is ready: re-join, or for a followed direct room, catch up. */
   resume(lastSeqOnServer: number | undefined): void {
     if (this.ended) return;
-    if (this.wanted || (lastSeqOnServer !== undefined && lastSeqOnServer > this.seq.lastSeq)) this.startJoin();
-    else this.live = true; // the server attaches a direct room by itself when a message comes
+    if (this.wanted || (lastSeqOnServer !== undefined && lastSeqOnServer > this.feed.lastSeq)) this.startJoin();
+    else this.feed.attached();
   }
 
   /** @internal The connection ended: whatever was in flight is void. */
   disconnected(): void {
-    this.live = false;
+    this.round++;
     this.joining = false;
-    this.filling = false;
     cancel(this.retryTimer);
     this.retryTimer = undefined;
+    this.feed.disconnected();
   }
 
-  /** @internal A `msg` from the server. */
+  /** @internal A `msg` from the server, or our own message the server acknowledged. */
   receive(message: Message): void {
-    if (!this.ended) this.accept(message);
-  }
-
-  /** @internal The server acknowledged our own message: it takes its place in the sequence. */
-  acknowledged(message: Message): void {
-    if (!this.ended) this.accept(message);
+    if (!this.ended) this.feed.offer(message);
   }
 
   /** @internal */
@@ -275,19 +274,18 @@ export class Room {
     }
   }
 
-  /** @internal This client no longer follows the room. */
+  /** @internal This client no longer follows the room (its client forgets it on `closed`). */
   end(reason: ClosedContext['reason'], error?: RoomcastError): void {
     if (this.ended) return;
     this.ended = true;
     this.wanted = false;
     this.disconnected();
-    this.host.forget(this);
     if (this.readyWaiter) {
       cancel(this.readyWaiter.timer);
       this.readyWaiter.reject(error ?? new RoomcastError('not_member', `room "${this.id}" was ${reason} before the join finished`));
       this.readyWaiter = null;
     }
-    this.held = [];
+    this.feed.close();
     this.events.emit('closed', error ? { room: this, reason, error } : { room: this, reason });
   }
 
@@ -295,46 +293,27 @@ export class Room {
 
   private startJoin(): void {
     this.joining = true;
-    this.live = false; // no gap fill-in while the join's backlog streams
-    const epoch = this.host.epoch;
+    this.feed.joining();
+    const round = this.round;
     const body: Record<string, unknown> = { op: 'join', room: this.id };
     // Resuming: exactly what came after our position. First time: the recent history.
-    if (this.positioned) body.since = this.seq.lastSeq;
+    if (this.feed.positioned) body.since = this.feed.lastSeq;
     else body.history = this.historyCount;
-    this.host.call(body, 'forget', false, (err, reply) => {
-      if (epoch !== this.host.epoch || this.ended) return;
+    this.link.call(body, 'forget', false, (err, reply) => {
+      if (round !== this.round || this.ended) return;
       this.joining = false;
-      if (reply) this.joined_(reply);
+      if (reply) this.joinedWith(reply);
       else if (err && isTransient(err.code)) this.retryLater(() => this.startJoin());
       else if (err && err.code !== 'disconnected' && err.code !== 'closed') this.end('error', err);
     });
   }
 
-  private joined_(reply: Record<string, unknown>): void {
+  private joinedWith(reply: Record<string, unknown>): void {
     const info = reply.room as RoomInfo;
-    const lastSeq = Number(reply.lastSeq);
-    const first = !this.positioned;
     this.roomInfo = info;
     this.onlineCount = Number(reply.online ?? 0);
     this.onlineMembers = Array.isArray(reply.members) ? (reply.members as UserRef[]) : [];
-    let ready: Message[] = [];
-    if (first) {
-      // The server streams the last `history` messages next; our position is just before them.
-      ready = this.seq.reset(info.persist ? Math.max(0, lastSeq - this.historyCount) : lastSeq);
-      this.positioned = true;
-    } else if (!info.persist) {
-      // An ephemeral room keeps no history: what was sent while we were away is gone.
-      ready = this.seq.skipTo(lastSeq);
-    } else if (lastSeq < this.seq.lastSeq) {
-      this.host.report(
-        new RoomcastError('internal', `room "${this.id}" is at seq ${lastSeq} but this client saw ${this.seq.lastSeq}; the server lost history, continuing from ${lastSeq}`),
-        this.id,
-      );
-      ready = this.seq.reset(lastSeq);
-    }
-    this.backlogUntil = lastSeq;
-    this.live = true;
-    this.deliver(ready);
+    const first = this.feed.joined(Number(reply.lastSeq), info.persist, this.historyCount);
     if (this.readyWaiter) {
       cancel(this.readyWaiter.timer);
       this.readyWaiter.resolve(this);
@@ -342,91 +321,19 @@ export class Room {
     } else if (!first) {
       this.events.emit('presence', { room: this, event: 'sync', online: this.onlineCount, members: this.onlineMembers });
     }
-    if (this.holding) later(() => this.releaseHold(), 0);
-    this.checkGap();
+    this.feed.flow();
   }
 
-  // ---- ordering and delivery ----------------------------------------------------------------------
-
-  private accept(message: Message): void {
-    const ready = this.seq.offer(message.seq, message);
-    if (ready === null) {
-      this.host.duplicate();
-      return;
-    }
-    this.deliver(ready);
-    this.checkGap();
-  }
-
-  /**
-   * `await chat.join(id)` resolves when the reply arrives, but the backlog may be parsed in the
-   * same turn, before the caller's code after `await` adds its listeners. Holding messages until
-   * a timer turn after the join resolved means `room.on('message')` right after the await sees
-   * the whole backlog.
-   */
-  private startHold(): void {
-    this.holding = true;
-  }
-
-  private releaseHold(): void {
-    if (!this.holding) return;
-    this.holding = false;
-    const held = this.held;
-    this.held = [];
-    for (const m of held) this.emit(m);
-  }
-
-  private deliver(messages: Message[]): void {
-    for (const m of messages) {
-      if (this.holding) this.held.push(m);
-      else this.emit(m);
-    }
-  }
-
-  private emit(m: Message): void {
-    this.host.delivered(m);
-    this.events.emit('message', m);
-  }
-
-  /** A seq gap seen live (not explained by a backlog still streaming): fetch what is missing. */
-  private checkGap(): void {
-    const gap = this.seq.gap;
-    if (!gap || this.filling || !this.live || !this.host.connected || this.seq.lastSeq < this.backlogUntil) return;
-    this.filling = true;
-    const epoch = this.host.epoch;
-    const limit = Math.min(MAX_PAGE, gap.to - gap.from + 1);
-    // The bottom of the gap first: `before` is exclusive, pages end just below it.
-    this.host.call({ op: 'history', room: this.id, before: gap.from + limit, limit }, 'forget', true, (err, reply) => {
-      if (epoch !== this.host.epoch || this.ended) return;
-      this.filling = false;
-      if (!reply) {
-        if (!err || err.code === 'disconnected' || err.code === 'closed') return;
-        if (isTransient(err.code) || err.code === 'timeout') this.retryLater(() => this.checkGap());
-        else this.host.report(err, this.id);
-        return;
-      }
-      const raw = Array.isArray(reply.messages) ? (reply.messages as unknown[]) : [];
-      let filled = 0;
-      for (const e of raw) {
-        if (!isMsgEvent(e)) continue;
-        const ready = this.seq.offer(e.seq, toMessage(e, this.host.userId));
-        if (ready === null) continue;
-        filled++;
-        this.deliver(ready);
-      }
-      this.host.filled(filled);
-      // Whatever history cannot give (an ephemeral room stores nothing) is gone for good.
-      const still = this.seq.gap;
-      if (still && still.from === gap.from) this.deliver(this.seq.skipTo(gap.from + limit - 1));
-      this.checkGap();
-    });
+  /** A request whose reply nothing else depends on; repeated after a reconnect (it is safe to). */
+  private request(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => this.link.call(body, 'resend', true, (err, reply) => (reply ? resolve(reply) : reject(err))));
   }
 
   private retryLater(fn: () => void): void {
     cancel(this.retryTimer);
     this.retryTimer = later(() => {
       this.retryTimer = undefined;
-      if (this.host.connected && !this.ended) fn();
-    }, RETRY_MS);
+      if (this.link.connected && !this.ended) fn();
+    }, RETRY_AFTER_MS);
   }
 }

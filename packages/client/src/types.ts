@@ -1,9 +1,9 @@
-import type { RoomInfo, UserRef } from '@roomcast/protocol';
+import type { UserRef } from '@roomcast/protocol';
 import type { RoomcastError } from './errors.js';
 import type { Message } from './messages.js';
-import type { Room } from './room.js';
 
-// The public event, option and result types of the client and its rooms.
+// The public event, option and result types of the client and its rooms. The room events name
+// the Room class, so they live beside it in room.ts (this file imports no class).
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 
@@ -13,6 +13,17 @@ export interface StateContext {
   /** Close code of the connection that ended, when one did. */
   code?: number;
   reason?: string;
+  /**
+   * When a lost connection made the state `connecting`: the time the next attempt starts (ms
+   * since the epoch, `Date.now()`'s clock), for a "reconnecting in N s" countdown. Later retries
+   * while still `connecting` are reported on `retry`.
+   */
+  retryAt?: number;
+}
+
+export interface RetryContext {
+  /** When the next connection attempt starts: ms since the epoch (`Date.now()`'s clock). */
+  retryAt: number;
 }
 
 export interface ErrorContext {
@@ -24,6 +35,8 @@ export interface ErrorContext {
 export interface ClientEvents {
   /** The connection state changed (fires only on a real change). */
   state: StateContext;
+  /** A reconnect attempt was scheduled (after every failed or lost connection, until one succeeds). */
+  retry: RetryContext;
   /** Something went wrong that no promise reports: a server `error` event, a refused token, a room that could not be resumed. */
   error: ErrorContext;
   /** A message in a direct conversation, in seq order, each exactly once (your own included). */
@@ -95,7 +108,7 @@ export interface SendResult {
 export interface HistoryOptions {
   /** Messages before this seq (default: the newest). */
   before?: number;
-  /** At most this many, up to 200 (default 50). */
+  /** At most this many, up to `MAX_HISTORY_PAGE` (200; default `DEFAULT_HISTORY_PAGE`, 50). */
   limit?: number;
 }
 
@@ -108,40 +121,6 @@ export interface HistoryPage {
 
 export interface MemberInfo extends UserRef {
   online: boolean;
-}
-
-export type PresenceContext = { room: Room; online: number; members: readonly UserRef[] } & (
-  | { event: 'join' | 'leave'; user: UserRef }
-  /** The room was (re)joined: `online` and `members` were fetched anew. */
-  | { event: 'sync' }
-);
-
-export interface TypingContext {
-  room: Room;
-  user: UserRef;
-}
-
-export interface UpdateContext {
-  room: Room;
-  info: RoomInfo;
-}
-
-export interface ClosedContext {
-  room: Room;
-  /** left: `leave()`; kicked/deleted: by the owner or an admin; error: a re-join was refused. */
-  reason: 'left' | 'kicked' | 'deleted' | 'error';
-  error?: RoomcastError;
-}
-
-export interface RoomEvents {
-  /** Every message of the room, in seq order, each exactly once (your own sends included). */
-  message: Message;
-  presence: PresenceContext;
-  typing: TypingContext;
-  /** The owner changed the room's title or capacity. */
-  update: UpdateContext;
-  /** This client no longer receives the room. */
-  closed: ClosedContext;
 }
 
 /** What the client's send path accepts. */

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_HISTORY_PAGE, MAX_TITLE_LENGTH } from './constants.js';
 import { ROOM_ID_PATTERN } from './ids.js';
 
 // Schemas for every client request. They are the single source of truth for the request
@@ -12,7 +13,7 @@ const UserId = Type.String({ minLength: 1, maxLength: 128 });
 const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
 const Seq = Type.Integer({ minimum: 0 });
 const Meta = Type.Record(Type.String(), Type.Unknown());
-const Title = Type.String({ minLength: 1, maxLength: 100 });
+const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
 const Capacity = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
 
@@ -49,7 +50,7 @@ export const DmRequest = op('dm', {
 export const HistoryRequest = op('history', {
   room: RoomId,
   before: Type.Optional(Type.Integer({ minimum: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE })),
 });
 export const ReadRequest = op('read', { room: RoomId, seq: Seq });
 export const TypingRequest = op('typing', { room: RoomId });
