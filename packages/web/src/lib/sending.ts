@@ -1,0 +1,135 @@
+import { RoomcastError, type Room, type UserRef } from '@roomcast/client';
+import { t } from './i18n.js';
+import { client, ensureRoom, nextKey, store, type ImageRef, type MsgLine, type RoomState } from './store.js';
+import { blobUrl } from './timeline.js';
+import { errorText, toast, toastError } from './toasts.js';
+
+// What I write: a pending line at once, then the SDK's send (queued in its outbox while
+// offline). The line goes once the server stored the message, whose stored copy takes its place
+// in the timeline; a refused one stays, marked failed, to retry or discard.
+
+export function typing(id: string): void {
+  client()?.room(id)?.typing();
+}
+
+function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef }): MsgLine {
+  const line: MsgLine = {
+    kind: 'msg',
+    key: nextKey('p'),
+    seq: 0,
+    id: '',
+    from: store.me ?? { id: '', name: '' },
+    ts: Date.now(),
+    mine: true,
+    state: 'pending',
+    ...content,
+  };
+  r.pending.push(line);
+  return r.pending[r.pending.length - 1]!;
+}
+
+function settle(r: RoomState, key: string, err?: unknown): void {
+  const i = r.pending.findIndex((l) => l.key === key);
+  if (i < 0) return;
+  if (!err) {
+    r.pending.splice(i, 1);
+    return;
+  }
+  const l = r.pending[i]!;
+  l.state = 'failed';
+  l.error = errorText(err).text;
+  toastError(err);
+}
+
+async function deliver(r: RoomState, key: string, go: () => Promise<{ room: string }>): Promise<void> {
+  try {
+    const res = await go();
+    if (r.id.startsWith('@')) {
+      // The first message of a direct conversation made its room: continue there.
+      const real = ensureRoom(res.room, { direct: true, peer: r.peer, title: r.title });
+      real.peer = r.peer;
+      real.title = r.title;
+      settle(r, key);
+      real.pending.push(...r.pending.splice(0));
+      if (store.active === r.id) {
+        store.active = res.room;
+        location.hash = `#/r/${res.room}`;
+      }
+      delete store.rooms[r.id];
+      return;
+    }
+    settle(store.rooms[res.room] ?? r, key);
+  } catch (err) {
+    settle(store.rooms[r.id] ?? r, key, err);
+  }
+}
+
+function post(r: RoomState, send: (room: Room | undefined, peer: UserRef | null) => Promise<{ room: string }>): () => Promise<{ room: string }> {
+  return () => send(client()?.room(r.id), r.peer);
+}
+
+export function sendText(id: string, text: string): void {
+  const r = store.rooms[id];
+  const c = client();
+  if (!r || !c || !text.trim()) return;
+  const line = pendingLine(r, { text });
+  void deliver(
+    r,
+    line.key,
+    post(r, (room, peer) => {
+      if (r.direct && peer) return c.dm(peer.id, text);
+      if (!room) return Promise.reject(new RoomcastError('not_member', `you are not in room "${id}"`));
+      return room.send(text);
+    }),
+  );
+}
+
+export async function sendImage(id: string, file: File): Promise<void> {
+  const r = store.rooms[id];
+  const c = client();
+  if (!r || !c) return;
+  if (!file.type.startsWith('image/')) {
+    toast(t('err.imageOnly'), file.name);
+    return;
+  }
+  const max = c.serverLimits?.maxBinary ?? store.maxBinary;
+  if (file.size > max) {
+    toast(t('err.too_large'), `${file.name}: ${Math.round(file.size / 1024)} kB > ${Math.round(max / 1024)} kB`);
+    return;
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const image: ImageRef = { url: blobUrl(bytes, file.type), mime: file.type, name: file.name, size: file.size };
+  const line = pendingLine(r, { image });
+  void deliver(
+    r,
+    line.key,
+    post(r, (room, peer) => {
+      const opts = { mime: file.type, name: file.name || 'image' };
+      if (r.direct && peer) return c.dmBinary(peer.id, bytes, opts);
+      if (!room) return Promise.reject(new RoomcastError('not_member', `you are not in room "${id}"`));
+      return room.sendBinary(bytes, opts);
+    }),
+  );
+}
+
+export function discard(id: string, key: string): void {
+  const r = store.rooms[id];
+  if (!r) return;
+  const i = r.pending.findIndex((l) => l.key === key);
+  if (i >= 0) r.pending.splice(i, 1);
+}
+
+export function retry(id: string, key: string): void {
+  const r = store.rooms[id];
+  const l = r?.pending.find((x) => x.key === key);
+  if (!r || !l || l.state !== 'failed') return;
+  discard(id, key);
+  if (l.text !== undefined) sendText(id, l.text);
+}
+
+/** Sends still waiting for the server, in all rooms (shown beside the connection status). */
+export function pendingCount(): number {
+  let n = 0;
+  for (const r of Object.values(store.rooms)) n += r.pending.filter((l) => l.state === 'pending').length;
+  return n;
+}
