@@ -1,4 +1,4 @@
-import { CloseCode } from '@roomcast/protocol';
+import { CloseCode, MAX_NAME_LENGTH } from '@roomcast/protocol';
 import type { User } from '../core/session.js';
 import { GuestTokens, normalizeName } from './guest.js';
 import { JwtVerifier, TokenError, type TokenClaims } from './jwt.js';
@@ -84,7 +84,7 @@ export class Authenticator {
     if (rawName !== null) {
       name = normalizeName(rawName);
       if (name === null) {
-        return { kind: 'fail', code: CloseCode.BadParams, reason: 'name must be 1-32 characters after trimming, with no control characters' };
+        return { kind: 'fail', code: CloseCode.BadParams, reason: `name must be 1-${MAX_NAME_LENGTH} characters after trimming, with no control characters` };
       }
     }
     let user: User;

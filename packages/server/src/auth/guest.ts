@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { UserRef } from '@roomcast/protocol';
+import { MAX_NAME_LENGTH, type UserRef } from '@roomcast/protocol';
 
 /** Signed guest tokens: a guest who comes back with one is the same user. */
 export class GuestTokens {
@@ -39,6 +39,6 @@ const CONTROL = /\p{Cc}|\p{Cf}/u;
 export function normalizeName(raw: string): string | null {
   const name = raw.trim();
   const length = [...name].length;
-  if (length < 1 || length > 32 || CONTROL.test(name)) return null;
+  if (length < 1 || length > MAX_NAME_LENGTH || CONTROL.test(name)) return null;
   return name;
 }

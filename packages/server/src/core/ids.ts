@@ -1,4 +1,5 @@
 import { createHash, randomFillSync } from 'node:crypto';
+import { DIRECT_PREFIX } from '@roomcast/protocol';
 
 // Ids people share (room ids) must be unguessable: they come from the CSPRNG, never Math.random.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
@@ -30,7 +31,7 @@ export const newMessageId = (): string => `m_${randomId(16)}`;
 /** Direct conversations are rooms of two whose id is derived from the pair, whatever the order. */
 export function directRoomId(a: string, b: string): string {
   const [x, y] = a < b ? [a, b] : [b, a];
-  return `dm-${createHash('sha256').update(`${x}\n${y}`).digest('hex').slice(0, 32)}`;
+  return `${DIRECT_PREFIX}${createHash('sha256').update(`${x}\n${y}`).digest('hex').slice(0, 32)}`;
 }
 
-export const DIRECT_PREFIX = 'dm-';
+export { DIRECT_PREFIX };

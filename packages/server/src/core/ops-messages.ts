@@ -1,4 +1,4 @@
-import type { BinaryHeader, RequestOf, RoomInfo, UserRef } from '@roomcast/protocol';
+import { DEFAULT_HISTORY_PAGE, type BinaryHeader, type RequestOf, type RoomInfo, type UserRef } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
 import type { RequestContext } from './context.js';
 import type { PostBody } from './delivery.js';
@@ -94,7 +94,7 @@ async function ensureDirectRoom(d: DirectDeps, me: User, b: UserRef): Promise<Ro
 
 export async function history(d: Pick<HandlerDeps, 'config' | 'store' | 'membership'>, ctx: RequestContext, req: RequestOf<'history'>): Promise<void> {
   const room = await d.membership.requireMember(ctx.session, req.room);
-  const page = await historyPage(d.store, room.id, req.before ?? null, req.limit ?? 50, historyBytes(d.config));
+  const page = await historyPage(d.store, room.id, req.before ?? null, req.limit ?? DEFAULT_HISTORY_PAGE, historyBytes(d.config));
   ctx.ok({ room: room.id, messages: page.messages, more: page.more });
 }
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ROOM_ID_PATTERN } from '@roomcast/protocol';
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_NAME_LENGTH, ROOM_ID_PATTERN } from '@roomcast/protocol';
 import type { Core } from '../core/core.js';
 import { ChatError, toErrorBody } from '../core/errors.js';
 import { holdsNul } from '../core/limits.js';
@@ -55,7 +55,7 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
             from: {
               type: 'object',
               required: ['id', 'name'],
-              properties: { id: { type: 'string', minLength: 1, maxLength: 128 }, name: { type: 'string', minLength: 1, maxLength: 32 } },
+              properties: { id: { type: 'string', minLength: 1, maxLength: 128 }, name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } },
             },
           },
         },
@@ -87,14 +87,14 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
         params,
         querystring: {
           type: 'object',
-          properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: 200 } },
+          properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_PAGE } },
         },
       },
     },
     async (req, reply) => {
       try {
         const room = await core.membership.loadRoom(req.params.room);
-        const page = await historyPage(core.store, room.id, req.query.before ?? null, req.query.limit ?? 50, historyBytes(core.config));
+        const page = await historyPage(core.store, room.id, req.query.before ?? null, req.query.limit ?? DEFAULT_HISTORY_PAGE, historyBytes(core.config));
         return { room: room.id, messages: page.messages, more: page.more };
       } catch (err) {
         return fail(reply, err);
