@@ -13,6 +13,7 @@ import {
   type ExampleBlock,
   type LocatedStep,
 } from './doc-examples.js';
+import { within } from './wait.js';
 
 // Every ```example block of docs/protocol.md runs against a fresh real server; see the top of
 // that file for the format. A failure quotes the documentation line that did not hold.
@@ -34,14 +35,6 @@ function serverOptions(flags: Record<string, string>): Partial<ServerConfig> {
     Object.assign(options, { [spec.key]: resolved[spec.key] });
   }
   return options;
-}
-
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${WAIT_MS} ms`)), WAIT_MS);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface Actor {
@@ -103,15 +96,15 @@ async function runBlock(block: ExampleBlock): Promise<void> {
         const before = actor(step);
         const token = (await welcomeOf(before)).guestToken;
         if (typeof token !== 'string') throw new Error(`${step.name}'s welcome has no guestToken`);
-        await withTimeout(before.client.close(), 'closing the previous connection');
+        await within(before.client.close(), WAIT_MS, 'closing the previous connection');
         await open(step.name, () => server.connect({ guest: token }), true);
         return;
       }
       case 'close':
-        await withTimeout(actor(step).client.close(), 'the close');
+        await within(actor(step).client.close(), WAIT_MS, 'the close');
         return;
       case 'closed': {
-        const { code, reason } = await withTimeout(actor(step).client.closed, 'a close by the server');
+        const { code, reason } = await within(actor(step).client.closed, WAIT_MS, 'a close by the server');
         if (code !== step.code) throw new Error(`closed with ${code} (${reason}), expected ${step.code}`);
         return;
       }

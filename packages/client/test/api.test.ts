@@ -1,23 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/wait.js';
 import type { RoomcastClient } from '../src/client.js';
 import type { Message } from '../src/messages.js';
-import type { PresenceContext } from '../src/types.js';
-import { collect, connect, eventually, startTestServer, type TestServer } from './helpers.js';
+import type { PresenceContext } from '../src/room.js';
+import { collect, connect, serverPerSuite } from './helpers.js';
 
 // The SDK's API against a real server over real sockets.
 
 describe('RoomcastClient against a server', () => {
-  let server: TestServer;
+  const server = serverPerSuite({ maxBinary: 64 * 1024, maxText: 500 });
   const clients: RoomcastClient[] = [];
   const open = (name: string) => connect(server.wsUrl, { name }, clients);
 
-  beforeAll(async () => {
-    server = await startTestServer({ maxBinary: 64 * 1024, maxText: 500 });
-  });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
-  afterAll(() => server.close());
 
   it('connects, reports its state once per change, and knows who it is', async () => {
     const states: string[] = [];
@@ -117,7 +114,7 @@ describe('RoomcastClient against a server', () => {
       ['Bob', true],
     ]);
     await bRoom.leave();
-    while (presence.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => presence.length >= 2, { what: 'the join and the leave', seen: () => JSON.stringify(presence.map((p) => p.event)), on: (wake) => room.on('presence', wake) });
     expect(presence.map((p) => [p.event, p.online, p.event === 'sync' ? null : p.user.name])).toEqual([
       ['join', 2, 'Bob'],
       ['leave', 1, 'Bob'],
@@ -173,9 +170,9 @@ describe('RoomcastClient against a server', () => {
     const first = await alice.dm(bob.user?.id as string, 'psst');
     expect(first).toMatchObject({ seq: 1, online: true, duplicate: false });
     expect(first.room).toMatch(/^dm-/);
-    await eventually(() => bobDms.length === 1, "Bob's dm");
+    await waitUntil(() => bobDms.length === 1, { what: "Bob's dm", on: (wake) => bob.on('dm', wake) });
     await bob.dm(alice.user?.id as string, 'yes?');
-    await eventually(() => aliceDms.length === 2, "Alice's dm");
+    await waitUntil(() => aliceDms.length === 2, { what: "Alice's dm", on: (wake) => alice.on('dm', wake) });
     expect(aliceDms.map((m) => [m.seq, m.text, m.mine])).toEqual([
       [1, 'psst', true],
       [2, 'yes?', false],

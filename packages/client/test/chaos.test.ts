@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil, within, type WakeOn } from '../../../test/wait.js';
 import type { RoomcastClient } from '../src/client.js';
 import type { Message } from '../src/messages.js';
 import type { Room } from '../src/room.js';
@@ -60,28 +61,10 @@ function prng(seed: number): () => number {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves when `check()` holds, re-checking whenever one of the clients reports an event. */
-async function until(what: string, clients: RoomcastClient[], check: () => boolean, describe: () => string = () => '', timeoutMs = PHASE_DEADLINE_MS): Promise<void> {
-  if (check()) return;
-  await new Promise<void>((resolve, reject) => {
-    const offs: Array<() => void> = [];
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      for (const off of offs) off();
-      if (err) reject(err);
-      else resolve();
-    };
-    const test = () => {
-      if (check()) finish();
-    };
-    const timer = setTimeout(() => finish(new Error(`chaos: timed out after ${timeoutMs} ms waiting for ${what}\n${describe()}`)), timeoutMs);
-    // Events drive progress; the slow poll only covers state that changes without one.
-    const poll = setInterval(test, 50);
-    for (const c of clients) {
-      offs.push(c.on('state', test));
-      offs.push(c.on('dm', test));
-    }
-  });
+async function until(what: string, clients: RoomcastClient[], check: () => boolean, describe?: () => string): Promise<void> {
+  const on = clients.flatMap((c): WakeOn[] => [(wake) => c.on('state', wake), (wake) => c.on('dm', wake)]);
+  // Events drive progress; the slow poll only covers state that changes without one.
+  await waitUntil(check, { what, ...(describe ? { seen: describe } : {}), timeoutMs: PHASE_DEADLINE_MS, on, pollMs: 50 });
 }
 
 describe('chaos', () => {
@@ -227,7 +210,12 @@ describe('chaos', () => {
         }
         // The choked client fell behind (its room's messages wait in the store); it is closed once
         // its socket has taken nothing for --send-timeout.
-        for (const deadline = Date.now() + PHASE_DEADLINE_MS; (await server.stats()).slowConsumers === slowBefore && Date.now() < deadline; ) await pause(50);
+        // The counter lives in the server process: polled over HTTP.
+        await waitUntil(async () => (await server.stats()).slowConsumers !== slowBefore, {
+          what: `cycle ${cycle}: the server closing a slow consumer`,
+          timeoutMs: PHASE_DEADLINE_MS,
+          pollMs: 50,
+        });
         const slowNow = (await server.stats()).slowConsumers;
         expect(slowNow, `cycle ${cycle}: the server closed no slow consumer`).toBeGreaterThan(slowBefore);
         slowCloses += slowNow - slowBefore;
@@ -258,7 +246,7 @@ describe('chaos', () => {
       sending = false;
       await Promise.all(loops);
       const settled = Promise.all(members.flatMap((m) => m.pending));
-      await Promise.race([settled, pause(PHASE_DEADLINE_MS).then(() => Promise.reject(new Error('chaos: sends still unacknowledged')))]);
+      await within(settled, PHASE_DEADLINE_MS, 'every send to be acknowledged');
 
       // What the server stored, read by a fresh client straight from the server.
       const verifier = client(`ws://127.0.0.1:${port}/ws`, { name: 'verifier' });

@@ -1,12 +1,13 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase } from '../../../test/pg.js';
+import { waitUntil } from '../../../test/wait.js';
 import { TestClient } from '../../server/test/helpers.js';
 import type { RoomcastClient } from '../src/client.js';
 import type { Message } from '../src/messages.js';
 import type { Room } from '../src/room.js';
 import { ServerProcess } from './chaos/server-process.js';
-import { connect, eventually, removeDir, tempDir, whenState } from './helpers.js';
+import { connect, removeDir, tempDir, whenState } from './helpers.js';
 
 // Issue 6's failover proof: three real nodes (child processes) on one PostgreSQL and one Redis,
 // SDK clients behind a round-robin TCP balancer sending steadily, and one node killed with
@@ -128,7 +129,8 @@ describe('cluster failover through the SDK', () => {
       }
     });
     const ackedTotal = () => senders.reduce((n, s) => n + s.acked.length, 0);
-    await eventually(() => ackedTotal() >= 60, 'traffic before the kill', 20_000);
+    // Acks resolve sends; no event says so, so this one polls.
+    await waitUntil(() => ackedTotal() >= 60, { what: 'traffic before the kill', seen: () => `${ackedTotal()} acked`, timeoutMs: 20_000 });
 
     const killedAt = Date.now();
     await doomed.kill();
@@ -137,7 +139,7 @@ describe('cluster failover through the SDK', () => {
     expect(left.online).toBeGreaterThanOrEqual(1);
     const beforeRecovery = ackedTotal();
     await Promise.all(senders.map((s) => whenState(s.client, 'connected', 20_000)));
-    await eventually(() => ackedTotal() >= beforeRecovery + 60, 'traffic after the kill', 20_000);
+    await waitUntil(() => ackedTotal() >= beforeRecovery + 60, { what: 'traffic after the kill', seen: () => `${ackedTotal() - beforeRecovery} acked since`, timeoutMs: 20_000 });
     const recoveredMs = Date.now() - killedAt;
     running = false;
     await Promise.all(loops);
@@ -160,7 +162,12 @@ describe('cluster failover through the SDK', () => {
       expect(new Set(acked).size).toBe(acked.length);
       for (const seq of acked) expect(seq).toBeLessThanOrEqual(stored.length);
       for (const s of senders) {
-        await eventually(() => (s.got.get(id)!.at(-1)?.seq ?? 0) >= stored.length, `client ${s.client.user?.name} to catch up in ${id}`, 15_000);
+        await waitUntil(() => (s.got.get(id)!.at(-1)?.seq ?? 0) >= stored.length, {
+          what: `client ${s.client.user?.name} to catch up in ${id}`,
+          seen: () => `last seq ${s.got.get(id)!.at(-1)?.seq ?? 0} of ${stored.length}`,
+          timeoutMs: 15_000,
+          on: (wake) => s.rooms[roomIds.indexOf(id)]!.on('message', wake),
+        });
         const seqs = s.got.get(id)!.map((m) => m.seq);
         expect(seqs).toEqual(stored);
         delivered += seqs.length;

@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RoomcastClient } from '../src/client.js';
 import type { WxConnectOptions, WxLike, WxSocketTask } from '../src/wx.js';
 import { wxSocket } from '../src/wx.js';
-import { collect, connect, startTestServer, whenState, type TestServer } from './helpers.js';
+import { collect, connect, serverPerSuite, whenState } from './helpers.js';
 
 // WeChat mini programs: the SDK over a stand-in for wx.connectSocket / SocketTask that keeps the
 // documented contract (listeners registered with onOpen/onMessage/onClose/onError; onMessage
@@ -81,15 +81,11 @@ function fakeWx(): StandIn {
 }
 
 describe('WeChat mini program adapter', () => {
-  let server: TestServer;
+  const server = serverPerSuite();
   const clients: RoomcastClient[] = [];
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
-  afterAll(() => server.close());
 
   it('chats over wx.connectSocket: text and binary both ways, strings and ArrayBuffers only', async () => {
     const wx = fakeWx();

@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TestClient, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverPerSuite, TestClient } from './helpers.js';
 import { hs256, SECRET } from './tokens.js';
 
 describe('access control', () => {
-  let server: TestServer;
+  const server = serverPerSuite({ auth: 'both', jwtSecret: SECRET, guestCreate: 'off' });
   const as = async (sub: string, extra: { rooms?: string[]; admin?: boolean } = {}) =>
     TestClient.connect(server.wsUrl, { token: await hs256({ sub, name: sub, ...extra }) });
-  beforeAll(async () => {
-    server = await startTestServer({ auth: 'both', jwtSecret: SECRET, guestCreate: 'off' });
-  });
-  afterAll(() => server.close());
 
   it('lets a token\'s rooms claim into matching private rooms only, and leaks nothing to the refused', async () => {
     const owner = await as('owner');

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverPerSuite } from './helpers.js';
 
 const KEY = 'backend-key-0123456789';
 
 describe('server-side HTTP API', () => {
-  let server: TestServer;
-  let off: TestServer;
+  const server = serverPerSuite({ apiKey: KEY });
+  const off = serverPerSuite();
   const call = (path: string, init: RequestInit & { key?: string } = {}) =>
     fetch(`${server.url}${path}`, {
       ...init,
       headers: { ...(init.key !== undefined ? { authorization: `Bearer ${init.key}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
     });
-  beforeAll(async () => {
-    server = await startTestServer({ apiKey: KEY });
-    off = await startTestServer();
-  });
-  afterAll(() => Promise.all([server.close(), off.close()]));
 
   it('publishes a system message to a room and reads history, with the key', async () => {
     const alice = await server.connect({ name: 'Alice' });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, tempDir, TestClient, type TestServer } from './helpers.js';
+import { removeDir, serverPerSuite, startTestServer, tempDir, TestClient, type TestServer } from './helpers.js';
 import { asymmetricIssuer, hs256, SECRET, unsigned, type AsymmetricIssuer } from './tokens.js';
 
 /** Connects with a token in the URL; resolves with the welcome or the close. */
@@ -16,11 +16,7 @@ async function tryToken(server: TestServer, token: string): Promise<{ welcome?: 
 }
 
 describe('JWT: HS256 secret, issuer and audience', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ auth: 'jwt', jwtSecret: SECRET, jwtIssuer: 'https://auth.example', jwtAudience: 'roomcast' });
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite({ auth: 'jwt', jwtSecret: SECRET, jwtIssuer: 'https://auth.example', jwtAudience: 'roomcast' });
   const good = { sub: 'alice', name: 'Alice', iss: 'https://auth.example', aud: 'roomcast' };
 
   it('makes a valid token\'s sub and name the user', async () => {
@@ -89,11 +85,7 @@ describe('JWT: HS256 secret, issuer and audience', () => {
 });
 
 describe('JWT: in-band timeout, expiry and refresh', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ auth: 'jwt', jwtSecret: SECRET, authTimeoutMs: 300 });
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite({ auth: 'jwt', jwtSecret: SECRET, authTimeoutMs: 300 });
 
   it('closes with 4408 when no auth frame comes in time', async () => {
     const c = await TestClient.open(server.wsUrl);

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryFrame, startTestServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { binaryFrame, serverPerSuite } from './helpers.js';
 
 describe('binary messages', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ maxBinary: 64 * 1024 });
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite({ maxBinary: 64 * 1024 });
 
   it('delivers an image byte-identical to every other member and serves it from history to members only', async () => {
     const alice = await server.connect({ name: 'Alice' });

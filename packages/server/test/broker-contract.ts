@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Broker, BrokerMessage } from '../src/broker/broker.js';
+import { Signal, waitUntil } from '../../../test/wait.js';
 
 // The Broker contract: the in-process broker and the Redis broker both run it. Each test gets
 // nodes that share one backend (one bus, one Redis), as the nodes of a cluster do.
@@ -13,23 +14,13 @@ export interface BrokerNodes {
 /** Collects what a node receives for a room and lets a test wait for a count. */
 class Inbox {
   readonly got: BrokerMessage[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly changed = new Signal();
   readonly handler = (m: BrokerMessage) => {
     this.got.push(m);
-    for (const w of this.waiters.splice(0)) w();
+    this.changed.notify();
   };
   async atLeast(n: number, ms = 5000): Promise<BrokerMessage[]> {
-    const deadline = Date.now() + ms;
-    while (this.got.length < n) {
-      if (Date.now() > deadline) throw new Error(`got ${this.got.length} of ${n} messages`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+    await waitUntil(() => this.got.length >= n, { what: `${n} messages`, seen: () => `got ${this.got.length}`, timeoutMs: ms, on: this.changed.on });
     return this.got;
   }
 }

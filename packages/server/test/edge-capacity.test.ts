@@ -2,9 +2,10 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { within } from '../../../test/wait.js';
 import { effectiveMaxConnections, webSocketLimit } from '../src/gateway/fd-limit.js';
 import { removeDir, tempDir, TestClient } from './helpers.js';
-import { exchange, httpGet, openRaw, parseResponse, upgradeHead, within, type RawSocket } from './raw-http.js';
+import { exchange, httpGet, openRaw, parseResponse, upgradeHead, type RawSocket } from './raw-http.js';
 
 // The overall connection cap, on a real `roomcast serve` under a file-descriptor limit of 400:
 // WebSockets stop 32 short of the cap (503), so /healthz still answers; TCP connections beyond

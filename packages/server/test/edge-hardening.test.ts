@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { events, waitUntil, within } from '../../../test/wait.js';
 import { removeDir, serversPerTest, tempDir, TestClient, type TestServer } from './helpers.js';
-import { exchange, httpGet, openRaw, parseResponse, upgradeHead, within, type RawSocket } from './raw-http.js';
+import { exchange, httpGet, openRaw, parseResponse, upgradeHead, type RawSocket } from './raw-http.js';
 
 // What one unauthenticated client can do before it has a WebSocket: malformed upgrades get an
 // HTTP error and never reach the process; slow or silent sockets are dropped; one address can
@@ -37,7 +38,7 @@ describe('malformed upgrades', () => {
     expect(parseResponse(await exchange(server.port, upgradeHead('/nope'))).status).toBe(404);
     const ok = openRaw(server.port);
     ok.socket.write(upgradeHead(`http://127.0.0.1:${server.port}/ws?name=Abs`));
-    await within(new Promise<void>((resolve) => ok.socket.on('data', () => ok.received().includes('"welcome"') && resolve())), 5000, 'welcome');
+    await waitUntil(() => ok.received().includes('"welcome"'), { what: 'welcome', seen: () => JSON.stringify(ok.received().slice(0, 300)), timeoutMs: 5000, on: events(ok.socket, 'data') });
     expect(ok.received()).toMatch(/^HTTP\/1\.1 101 /);
     ok.socket.destroy();
   });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TestClient, type TestServer } from './helpers.js';
-import { GOOD_KEY, httpGet, openRaw, within } from './raw-http.js';
+import { describe, expect, it } from 'vitest';
+import { within } from '../../../test/wait.js';
+import { serverPerSuite, TestClient, type TestServer } from './helpers.js';
+import { GOOD_KEY, httpGet, openRaw } from './raw-http.js';
 
 // Property: whatever request head, and after an upgrade whatever WebSocket frames, a client
 // throws at the server over raw TCP, the server answers or closes, and keeps serving everyone
@@ -199,14 +200,8 @@ async function healthy(server: TestServer): Promise<void> {
 }
 
 describe('fuzzed handshakes and frames against one server', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    // A short handshake timeout bounds heads the parser is still waiting on.
-    server = await startTestServer({ handshakeTimeoutMs: 500 });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  // A short handshake timeout bounds heads the parser is still waiting on.
+  const server = serverPerSuite({ handshakeTimeoutMs: 500 });
 
   it(`survives ${BATCHES * PER_BATCH} generated connections`, async () => {
     await fc.assert(

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import type { ReplyError, ReplyOk, WelcomeEvent } from '@roomcast/protocol';
+import { Signal, WAIT_MS, waitUntil } from '../../../test/wait.js';
 import { startServer, type RoomcastServer } from '../src/server.js';
 import type { ServerConfig } from '../src/config.js';
 
@@ -35,6 +36,33 @@ export async function startTestServer(options: Partial<ServerConfig> = {}): Prom
   });
 }
 
+/**
+ * One server for the enclosing describe block (or the file, at the top level): started in
+ * `beforeAll`, closed in `afterAll`. Returns a stand-in that forwards to the started server, so
+ * tests use it as the server itself; touching it outside a test or hook throws. `options` may be a
+ * function, called in `beforeAll`, for options that need set-up first (a certificate).
+ *
+ * @example
+ * const server = serverPerSuite({ ratePerSec: 0 });
+ * it('delivers', async () => { const alice = await server.connect({ name: 'Alice' }); });
+ */
+export function serverPerSuite(options: Partial<ServerConfig> | (() => Partial<ServerConfig> | Promise<Partial<ServerConfig>>) = {}): TestServer {
+  let started: TestServer | undefined;
+  beforeAll(async () => {
+    started = await startTestServer(typeof options === 'function' ? await options() : options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (!started) throw new Error(`serverPerSuite: the server is started in beforeAll; read .${String(key)} inside a test or hook`);
+      const value: unknown = Reflect.get(started, key, started);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
+}
+
 /** For a describe block whose tests each start their own servers: closes them after each test. */
 export function serversPerTest(): (options?: Partial<ServerConfig>) => Promise<TestServer> {
   const servers: TestServer[] = [];
@@ -57,26 +85,24 @@ export type Frame = Record<string, any> & { op: string; payload?: Buffer };
 
 export type Reply = (ReplyOk | ReplyError) & Record<string, any>;
 
-const WAIT_MS = 10_000;
-
 /** A WebSocket client that queues what it receives and lets a test await specific frames. */
 export class TestClient {
   readonly frames: Frame[] = [];
   welcome!: WelcomeEvent;
   readonly closed: Promise<{ code: number; reason: string }>;
-  private waiters: Array<() => void> = [];
+  private readonly changed = new Signal();
   private nextRef = 1;
   private isClosed = false;
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.frames.push(isBinary ? decodeBinary(data) : (JSON.parse(data.toString()) as Frame));
-      this.wake();
+      this.changed.notify();
     });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.isClosed = true;
-        this.wake();
+        this.changed.notify();
         resolve({ code, reason: reason.toString() });
       });
     });
@@ -106,29 +132,17 @@ export class TestClient {
     return this.welcome.user.id;
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
   /** Removes and returns the first queued frame matching; waits for one if none is queued yet. */
-  async next(op?: string, match: (f: Frame) => boolean = () => true, timeoutMs = WAIT_MS): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.frames.findIndex((f) => (op === undefined || f.op === op) && match(f));
-      if (i >= 0) return this.frames.splice(i, 1)[0] as Frame;
-      if (this.isClosed) throw new Error(`connection closed while waiting for ${op ?? 'a frame'}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${op ?? 'frame'} within ${timeoutMs} ms; queued: ${JSON.stringify(this.frames.map((f) => f.op))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  next(op?: string, match: (f: Frame) => boolean = () => true, timeoutMs = WAIT_MS): Promise<Frame> {
+    return waitUntil(
+      () => {
+        const i = this.frames.findIndex((f) => (op === undefined || f.op === op) && match(f));
+        if (i >= 0) return this.frames.splice(i, 1)[0] as Frame;
+        if (this.isClosed) throw new Error(`connection closed while waiting for ${op ?? 'a frame'}`);
+        return undefined;
+      },
+      { what: op === undefined ? 'a frame' : `a matching ${op}`, seen: () => `queued ${JSON.stringify(this.frames.map((f) => f.op))}`, timeoutMs, on: this.changed.on },
+    );
   }
 
   /** Removes and returns every queued frame of an op (after a barrier, "everything that came"). */

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverPerSuite } from './helpers.js';
 
 describe('messaging', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ ratePerSec: 0 });
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite({ ratePerSec: 0 });
 
   it('delivers to every other member and to the sender\'s other tabs, with a server-set from', async () => {
     const alice = await server.connect({ name: 'Alice' });
@@ -173,11 +169,7 @@ describe('messaging', () => {
 });
 
 describe('direct conversations after leaving', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite();
 
   it('brings both users back into the conversation when a new direct message is sent', async () => {
     const alice = await server.connect({ name: 'Alice' });

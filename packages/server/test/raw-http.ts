@@ -89,12 +89,3 @@ export function httpGet(url: string, opts: { from?: string } = {}): Promise<{ st
     req.end();
   });
 }
-
-/** Rejects with `what` unless `p` settles within `ms`: turns a hang into a readable failure. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}

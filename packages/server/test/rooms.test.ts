@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serverPerSuite } from './helpers.js';
 
 describe('rooms', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = serverPerSuite();
 
   it('creates a room with a server-made unguessable id that others can join', async () => {
     const alice = await server.connect({ name: 'Alice' });

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, serversPerTest, startTestServer, tempDir, TestClient, type TestServer } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeDir, serverPerSuite, serversPerTest, startTestServer, tempDir, TestClient } from './helpers.js';
 import { hs256, SECRET } from './tokens.js';
 
 describe('transport security', () => {
@@ -79,9 +79,10 @@ describe('transport security', () => {
 
 describe('TLS', () => {
   const dir = tempDir();
-  let server: TestServer;
   let ca: Buffer;
-  beforeAll(async () => {
+  // Registered first, so it runs after the server has closed.
+  afterAll(() => removeDir(dir));
+  const server = serverPerSuite(() => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     execFileSync('openssl', [
@@ -89,11 +90,7 @@ describe('TLS', () => {
       '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
     ], { stdio: 'ignore' });
     ca = readFileSync(cert);
-    server = await startTestServer({ tlsCert: cert, tlsKey: key });
-  });
-  afterAll(async () => {
-    await server?.close();
-    removeDir(dir);
+    return { tlsCert: cert, tlsKey: key };
   });
 
   it('serves wss and https with the given certificate', async () => {

@@ -4,7 +4,7 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from '
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasWebUi, serveWebUi, WEB_DIST } from '../src/http/web.js';
-import { removeDir, startTestServer, tempDir, type TestServer } from './helpers.js';
+import { removeDir, serverPerSuite, tempDir } from './helpers.js';
 
 // The built web UI at `/`: hashed assets cached for a year, index.html revalidated, compressed
 // (pre-compressed files from the build, anything else on the fly), and the landing page when
@@ -105,13 +105,7 @@ describe('web UI static files', () => {
 });
 
 describe.skipIf(!hasWebUi())('the server with the built UI', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = serverPerSuite();
 
   it('serves the app at / beside the API, metrics and health', async () => {
     const page = await fetch(`${server.url}/`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { mintToken } from '../../server/src/auth/mint.js';
-import { startTestServer, type TestServer } from '../../server/test/helpers.js';
+import { serverPerSuite } from '../../server/test/helpers.js';
 import { connected, launch, newUser, preflight, shot } from './browser.js';
 
 // A server that requires tokens: the UI asks for one instead of a nickname.
@@ -10,16 +10,14 @@ const skip = preflight();
 const SECRET = 'web-ui-test-secret-that-is-long-enough-1234';
 
 describe.skipIf(skip !== null)('web UI sign-in with a token', () => {
-  let server: TestServer;
+  const server = serverPerSuite({ auth: 'jwt', jwtSecret: SECRET });
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startTestServer({ auth: 'jwt', jwtSecret: SECRET });
     browser = await launch();
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
   });
 
   it('asks for a token, explains a refused one, and signs in with a good one', async () => {

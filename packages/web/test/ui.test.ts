@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../../server/test/helpers.js';
+import { waitUntil } from '../../../test/wait.js';
 import { connected, gradientPng, imageLoaded, launch, message, messages, newUser, preflight, send, shot, signIn, type User } from './browser.js';
 
 // The web UI in headless Chromium against a real in-process server: three browser profiles are
@@ -196,13 +197,15 @@ describe.skipIf(skip !== null)('web UI in Chromium', () => {
     await badge.waitFor({ state: 'detached' });
     const probe = await server.connect({ guest: await bob.page.evaluate(() => JSON.parse(localStorage.getItem('roomcast.session') ?? '{}').guestToken as string) });
     try {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const rooms = (await probe.ok('rooms', { scope: 'mine' })).rooms as Array<{ id: string; unread: number }>;
-        if (rooms.find((r) => r.id === roomId)?.unread === 0) break;
-        if (Date.now() > deadline) throw new Error(`unread still ${JSON.stringify(rooms)}`);
-        await probe.barrier();
-      }
+      let rooms: Array<{ id: string; unread: number }> = [];
+      // Bob's read cursor reaches the server on his page's connection: the probe asks until it has.
+      await waitUntil(
+        async () => {
+          rooms = (await probe.ok('rooms', { scope: 'mine' })).rooms as typeof rooms;
+          return rooms.find((r) => r.id === roomId)?.unread === 0;
+        },
+        { what: "the server to count Bob's room as read", seen: () => `unread ${JSON.stringify(rooms)}` },
+      );
     } finally {
       await probe.close();
     }

@@ -6,6 +6,7 @@ import { newSessionId, newUserId } from '../../src/core/ids.js';
 import type { Session } from '../../src/core/session.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { changes, waitUntil } from '../../../../test/wait.js';
 import { removeDir, tempDir } from '../helpers.js';
 import { FakeConnection, type KitFrame } from './fake-connection.js';
 import { FaultyBroker } from './faulty-broker.js';
@@ -112,17 +113,21 @@ export class KitClient {
   }
 
   /** Removes and returns the first received frame matching; waits for one if none came yet. */
-  async next(op: string, match: (f: KitFrame) => boolean = () => true): Promise<KitFrame> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const i = this.conn.frames.findIndex((f) => f.op === op && match(f));
-      if (i >= 0) return this.conn.frames.splice(i, 1)[0] as KitFrame;
-      if (!this.conn.isOpen) throw new Error(`${this.session.user.name}'s connection closed while waiting for ${op}`);
-      if (Date.now() > deadline) throw new Error(`${this.session.user.name}: no ${op} within ${WAIT_MS} ms; got ${JSON.stringify(this.conn.frames.map((f) => f.op))}`);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.conn.changed(), new Promise<void>((r) => (timer = setTimeout(r, deadline - Date.now() + 1)))]);
-      clearTimeout(timer);
-    }
+  next(op: string, match: (f: KitFrame) => boolean = () => true): Promise<KitFrame> {
+    return waitUntil(
+      () => {
+        const i = this.conn.frames.findIndex((f) => f.op === op && match(f));
+        if (i >= 0) return this.conn.frames.splice(i, 1)[0] as KitFrame;
+        if (!this.conn.isOpen) throw new Error(`${this.session.user.name}'s connection closed while waiting for ${op}`);
+        return undefined;
+      },
+      {
+        what: `a matching ${op} for ${this.session.user.name}`,
+        seen: () => `got ${JSON.stringify(this.conn.frames.map((f) => f.op))}`,
+        timeoutMs: WAIT_MS,
+        on: changes(() => this.conn.changed()),
+      },
+    );
   }
 
   /** Removes and returns every received frame of an op so far. */

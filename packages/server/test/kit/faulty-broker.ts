@@ -1,6 +1,7 @@
 import type { UserRef } from '@roomcast/protocol';
 import type { BrokerHandler, BrokerMessage, PresenceChange } from '../../src/broker/broker.js';
 import { MemoryBroker, type MemoryBus } from '../../src/broker/memory.js';
+import { Signal, waitUntil } from '../../../../test/wait.js';
 
 /** What a test can do to the messages one node receives from the others. */
 export type Fault = 'deliver' | 'drop' | 'hold';
@@ -26,7 +27,7 @@ export class FaultyBroker extends MemoryBroker {
   fault: (m: BrokerMessage) => Fault = () => 'deliver';
   readonly held: Held[] = [];
   dead = false;
-  private heldWaiters: Array<() => void> = [];
+  private readonly heldChanged = new Signal();
 
   constructor(
     private readonly kitBus: MemoryBus,
@@ -50,7 +51,7 @@ export class FaultyBroker extends MemoryBroker {
     if (what === 'drop') return;
     if (what === 'hold') {
       this.held.push({ message: m, release: () => handler(m) });
-      for (const w of this.heldWaiters.splice(0)) w();
+      this.heldChanged.notify();
       return;
     }
     handler(m);
@@ -58,7 +59,7 @@ export class FaultyBroker extends MemoryBroker {
 
   /** Resolves once `n` messages are held. */
   async holding(n: number): Promise<Held[]> {
-    while (this.held.length < n) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
+    await waitUntil(() => this.held.length >= n, { what: `${n} held messages`, seen: () => `${this.held.length} held`, timeoutMs: 5000, on: this.heldChanged.on });
     return this.held.splice(0, n);
   }
 
