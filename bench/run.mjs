@@ -13,7 +13,7 @@ import { cpuSeconds, rssBytes } from './lib/proc.mjs';
 import { formatProfile, summarizeProfileFile } from './lib/profile.mjs';
 import { chartSvg, formatReport, ratios, targets } from './lib/report.mjs';
 import { DEFAULT_SCENARIOS, MAX_CONNS_PER_GENERATOR, MODES, SCENARIO_INFO } from './lib/scenarios.mjs';
-import { LIVE, REPO_DIR, SERVERS, canPin, startGenerator, startServer } from './lib/servers.mjs';
+import { LIVE, REPO_DIR, SERVERS, addBaseBuild, canPin, startGenerator, startServer } from './lib/servers.mjs';
 import { SERVICES_MISSING, servicesAvailable, startPostgres, startRedis } from './lib/services.mjs';
 import { soakJob } from './lib/soak.mjs';
 
@@ -30,6 +30,8 @@ table per scenario, the ratios roomcast/Socket.IO and roomcast/minimal, and the 
                        H = hostile soak, roomcast with and without 200 hostile clients, full
                        mode (2 × 5 min) or --only H (quick: 2 × 30 s))
   --servers a,b        servers: roomcast,roomcast-eph,socketio,tutorial,minimal (default: all)
+  --base DIR[,DIR]     also measure the roomcast of another checkout (built), as roomcast@SHA:
+                       before/after comparisons in one run
   --json               print the results as JSON on stdout instead of tables
   --out FILE           also write the JSON results to FILE
   --chart FILE         write an SVG chart of the results to FILE
@@ -48,6 +50,7 @@ const { values: opt } = parseArgs({
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
     servers: { type: 'string' },
+    base: { type: 'string' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
     chart: { type: 'string' },
@@ -66,7 +69,8 @@ if (opt.help) {
 const mode = opt.smoke ? 'smoke' : opt.full ? 'full' : 'quick';
 const params = MODES[mode];
 const scenarios = opt.only ? opt.only.split(',').map((s) => s.trim().toUpperCase()) : DEFAULT_SCENARIOS[mode];
-const servers = opt.servers ? opt.servers.split(',').map((s) => s.trim()) : Object.keys(SERVERS);
+const bases = opt.base ? opt.base.split(',').map((d) => addBaseBuild(d.trim())) : [];
+const servers = opt.servers ? [...opt.servers.split(',').map((s) => s.trim()), ...bases] : Object.keys(SERVERS);
 for (const sc of scenarios) if (!(sc in SCENARIO_INFO)) fail(`unknown scenario ${sc} (A B C D D19 E F G H)`);
 for (const s of servers) if (!(s in SERVERS)) fail(`unknown server ${s} (${Object.keys(SERVERS).join(', ')})`);
 

@@ -85,6 +85,21 @@ function roomcastArgs(dataDir, soak = false) {
   ];
 }
 
+/**
+ * Adds another build of roomcast to compare in the same run (`--base DIR`): the checkout at DIR,
+ * built (`npm run build` there), started with the same flags. Returns its server name,
+ * `roomcast@SHORTSHA`.
+ */
+export function addBaseBuild(/** @type {string} */ dir) {
+  const root = resolve(dir);
+  const rev = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const sha = rev.status === 0 ? rev.stdout.trim() : root.split('/').pop();
+  const name = `roomcast@${sha}`;
+  const bin = join(root, 'packages/server/bin/roomcast.js');
+  SERVERS[name] = { ...SERVERS.roomcast, label: `roomcast ${sha} (SQLite)`, args: ({ dataDir, soak }) => [bin, ...roomcastArgs(dataDir, soak)] };
+  return name;
+}
+
 /** Whether processes can be pinned: taskset present and at least two cores. */
 export function canPin() {
   if (availableParallelism() < 2) return false;
