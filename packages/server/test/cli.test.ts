@@ -1,36 +1,14 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, spawnServe, type ChildServer } from './child-server.js';
 import { removeDir, tempDir, TestClient } from './helpers.js';
 
 // The real `roomcast` command in a child process (built JS, as `npx roomcast` runs it).
-const BIN = fileURLToPath(new URL('../bin/roomcast.js', import.meta.url));
+type Running = ChildServer;
+const serve = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnServe(args, { env });
 
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  port: number;
-  stdout: () => string;
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
 
-async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...env } });
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then(([code]) => reject(new Error(`roomcast exited with ${code} before listening: ${err}`)));
-  });
-  return { child, port, stdout: () => out, exited };
-}
 
 describe('roomcast command', () => {
   const dirs: string[] = [];

@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { within } from '../../../test/wait.js';
 import { effectiveMaxConnections, webSocketLimit } from '../src/gateway/fd-limit.js';
+import { spawnServe } from './child-server.js';
 import { removeDir, tempDir, TestClient } from './helpers.js';
 import { exchange, httpGet, openRaw, parseResponse, upgradeHead, type RawSocket } from './raw-http.js';
 
@@ -11,32 +10,11 @@ import { exchange, httpGet, openRaw, parseResponse, upgradeHead, type RawSocket 
 // WebSockets stop 32 short of the cap (503), so /healthz still answers; TCP connections beyond
 // the cap are refused by Node itself; and the process never runs out of descriptors.
 
-const BIN = fileURLToPath(new URL('../bin/roomcast.js', import.meta.url));
 const NOFILE = 400;
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+const serveLimited = (args: string[]) => spawnServe(args, { prefix: ['prlimit', `--nofile=${NOFILE}:${NOFILE}`] });
 
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  port: number;
-  stderr: () => string;
-}
 
-async function serveLimited(args: string[]): Promise<Running> {
-  const child = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, BIN, 'serve', ...args]);
-  const exited = once(child, 'exit');
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then(([code]) => reject(new Error(`roomcast exited with ${String(code)} before listening: ${err}`)));
-  });
-  return { child, port, stderr: () => err };
-}
 
 /** Loopback addresses to spread clients over, so no per-address limit is what refuses them. */
 const from = (i: number) => `127.0.0.${2 + (i % 8)}`;

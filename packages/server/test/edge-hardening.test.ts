@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { events, waitUntil, within } from '../../../test/wait.js';
+import { selfSignedCert } from './child-server.js';
 import { removeDir, serversPerTest, tempDir, TestClient, type TestServer } from './helpers.js';
 import { exchange, httpGet, openRaw, parseResponse, upgradeHead, type RawSocket } from './raw-http.js';
 
@@ -169,12 +168,7 @@ describe('the handshake timeout over TLS', () => {
   const TIMEOUT = 300;
 
   it('drops a socket that never starts TLS, and keeps a wss client that upgraded', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    const { cert, key } = selfSignedCert(dir);
     const server = await start({ tlsCert: cert, tlsKey: key, handshakeTimeoutMs: TIMEOUT });
     const silent = openRaw(server.port);
     expect((await within(silent.closed, 10_000, 'the server dropping a silent socket')).afterMs).toBeGreaterThanOrEqual(TIMEOUT - 2);

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from './child-server.js';
 import { removeDir, serverPerSuite, serversPerTest, startTestServer, tempDir, TestClient } from './helpers.js';
 import { hs256, SECRET } from './tokens.js';
 
@@ -83,12 +83,7 @@ describe('TLS', () => {
   // Registered first, so it runs after the server has closed.
   afterAll(() => removeDir(dir));
   const server = serverPerSuite(() => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    const { cert, key } = selfSignedCert(dir);
     ca = readFileSync(cert);
     return { tlsCert: cert, tlsKey: key };
   });
