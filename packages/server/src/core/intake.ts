@@ -48,9 +48,12 @@ export class FrameIntake {
   private readonly refusals = new WeakMap<Session, Refusals>();
   /** Largest text frame: a maximal text plus room for the other fields and `meta`. */
   private readonly maxTextFrame: number;
+  /** Made once: a flood would otherwise build an Error (and its stack) per refused frame. */
+  private readonly rateLimited: ChatError;
 
   constructor(private readonly d: IntakeDeps) {
     this.maxTextFrame = d.config.maxText * 4 + 16 * 1024;
+    this.rateLimited = new ChatError('rate_limited', `too many frames: the limit is ${d.config.ratePerSec} a second; slow down and retry`);
   }
 
   /** A text frame: rate-limit, parse, validate, then run in the session's order. */
@@ -140,13 +143,13 @@ export class FrameIntake {
     }
     if (++r.inWindow > FLOOD_FACTOR * Math.max(1, this.d.config.ratePerSec * 2)) {
       this.d.log.info({ session: session.id, refused: r.inWindow }, 'closing a connection that floods frames');
-      session.conn.close(CloseCode.TooManyConnections, `too many frames: far more than ${this.d.config.ratePerSec} a second; slow down before reconnecting`);
+      session.conn.close(CloseCode.TooManyConnections, `too many frames: far more than ${this.d.config.ratePerSec} a second; slow down before reconnecting`, true);
       return false;
     }
     const ref = this.refOfRefused(data, binary);
     if (ref !== undefined || now - r.lastNotice >= 1000) {
       if (ref === undefined) r.lastNotice = now;
-      this.reject(session, ref, new ChatError('rate_limited', `too many frames: the limit is ${this.d.config.ratePerSec} a second; slow down and retry`));
+      this.reject(session, ref, this.rateLimited);
     }
     return false;
   }
@@ -157,7 +160,8 @@ export class FrameIntake {
       const decoded = decodeBinaryFrame(data);
       return decoded.ok ? refOf(decoded.header) : undefined;
     }
-    if (data.byteLength > this.maxTextFrame) return undefined;
+    // Only something that starts like a JSON object can carry a ref.
+    if (data.byteLength > this.maxTextFrame || data[0] !== 0x7b) return undefined;
     try {
       return refOf(JSON.parse(textDecoder.decode(data)));
     } catch {

@@ -6,7 +6,11 @@ export interface Connection {
   readonly id: string;
   /** Writes one pre-encoded frame; a no-op once the connection is closing. */
   send(data: Uint8Array, binary: boolean): void;
-  close(code: number, reason: string): void;
+  /**
+   * Sends a close frame and ends the connection. `stopReading`: read nothing more from the peer
+   * meanwhile (a flooder would otherwise be parsed until the closing handshake times out).
+   */
+  close(code: number, reason: string, stopReading?: boolean): void;
   /** Bytes queued for this connection and not yet written to the network. */
   readonly bufferedAmount: number;
   /** Bytes the network has taken so far (only ever grows): how the core sees a reader make progress. */

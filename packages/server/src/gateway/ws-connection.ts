@@ -11,6 +11,8 @@ export interface FrameOutput {
 
 /** How long a closing handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 5000;
+/** The same for a connection closed without reading it any more: time for our close frame to leave. */
+const STOPPED_GRACE_MS = 1000;
 
 /** Close reasons are limited to 123 bytes by RFC 6455. */
 function clip(reason: string): string {
@@ -53,15 +55,18 @@ export class WsConnection implements Connection, FrameQueue {
     writeQueuedTo(this, this.socket, this.ws.readyState === WebSocket.OPEN);
   }
 
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, stopReading = false): void {
+    // ws.pause, not the socket's: ws resumes its socket when its parser drains unless paused itself.
+    if (stopReading) this.ws.pause();
     if (this.closing) return;
     this.writeQueued();
     this.closing = true;
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
       this.ws.close(code, clip(reason));
     }
-    // A peer that stopped reading never completes the handshake: drop it after a grace period.
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    // A peer that stopped reading never completes the handshake: drop it after a grace period
+    // (a short one when we stopped reading it: its close frame would not be read anyway).
+    setTimeout(() => this.ws.terminate(), stopReading ? STOPPED_GRACE_MS : CLOSE_GRACE_MS).unref();
   }
 
   ping(): void {
