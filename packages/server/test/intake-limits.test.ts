@@ -82,7 +82,7 @@ describe('frames in', () => {
     expect((await c.request('send', { room: 'lobby', text: 'type \\u0000 to see' })).ok).toBe(true);
   });
 
-  it('answers the HTTP API\'s deep meta with 413, not 500', async () => {
+  it('answers the HTTP API\'s deep meta with 413 and the NUL character with 400, never 500', async () => {
     const server = await start({ apiKey: 'k'.repeat(32) });
     const c = await server.connect({ name: 'Owner' });
     await c.ok('create', { room: 'lobby' });
@@ -93,6 +93,15 @@ describe('frames in', () => {
     });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_large');
+    for (const body of [{ text: 'a\u0000b' }, { text: 'ok', meta: { k: 'v\u0000' } }, { text: 'ok', from: { id: 'bot\u0000', name: 'Bot' } }]) {
+      const nul = await fetch(`${server.url}/api/rooms/lobby/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${'k'.repeat(32)}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(nul.status, JSON.stringify(body)).toBe(400);
+      expect(((await nul.json()) as { error: { message: string } }).error.message).toContain('NUL');
+    }
   });
 });
 

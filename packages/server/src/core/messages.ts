@@ -1,17 +1,18 @@
 import type { ChatConfig } from './config.js';
 import { ChatError } from './errors.js';
-import { holdsNul, nestsDeeperThan } from './limits.js';
+import { nestsDeeperThan } from './limits.js';
 
 // The checks a message passes before it is stored, the same for the socket's `send`/`dm` and
-// the HTTP API's POST: one place, so they cannot drift apart.
+// the HTTP API's POST: one place, so they cannot drift apart. U+0000 (which PostgreSQL cannot
+// store) is refused earlier, at the edges, in every field at once: intake.ts for frames, the
+// API's POST for its body.
 
-/** Rejects text that is empty, longer than the limit, or holds U+0000 (PostgreSQL cannot store it). */
+/** Rejects text that is empty or longer than the limit. */
 export function checkText(config: Pick<ChatConfig, 'maxText'>, text: string): void {
   if (text.length === 0) throw new ChatError('bad_request', 'text must not be empty');
   if (text.length > config.maxText) {
     throw new ChatError('too_large', `text is ${text.length} characters; the limit is ${config.maxText}`);
   }
-  if (text.includes('\u0000')) throw new ChatError('bad_request', 'text contains the NUL character (U+0000); remove it');
 }
 
 /** Rejects `meta` nested too deep or too big, checking depth first: that walk cannot overflow the stack. */
@@ -20,7 +21,6 @@ export function checkMeta(config: Pick<ChatConfig, 'maxMetaDepth' | 'maxMetaByte
   if (nestsDeeperThan(meta, config.maxMetaDepth)) {
     throw new ChatError('too_large', `meta nests objects or arrays more than ${config.maxMetaDepth} levels deep; flatten it`);
   }
-  if (holdsNul(meta)) throw new ChatError('bad_request', 'meta contains the NUL character (U+0000); remove it');
   const size = Buffer.byteLength(JSON.stringify(meta));
   if (size > config.maxMetaBytes) {
     throw new ChatError('too_large', `meta is ${size} bytes as JSON; the limit is ${config.maxMetaBytes}`);

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { Socket } from 'node:net';
+import { PerAddress } from './per-address.js';
 import type { ThrottledLog } from './throttled-log.js';
 
 export interface ConnectionGuardOptions {
@@ -25,7 +26,7 @@ interface Pending {
  */
 export class ConnectionGuard {
   private readonly pending = new WeakMap<Socket, Pending>();
-  private readonly perIp = new Map<string, number>();
+  private readonly perIp = new PerAddress();
   /** One listener for every socket, so that headComplete can take it off again by reference. */
   private readonly onClose: (this: Socket) => void;
 
@@ -53,13 +54,12 @@ export class ConnectionGuard {
   private admit(socket: Socket): void {
     const ip = this.opts.maxPendingPerIp > 0 ? (socket.remoteAddress ?? 'unknown') : null;
     if (ip !== null) {
-      const n = (this.perIp.get(ip) ?? 0) + 1;
-      if (n > this.opts.maxPendingPerIp) {
+      if (this.perIp.add(ip) > this.opts.maxPendingPerIp) {
+        this.perIp.remove(ip);
         this.log.write('warn', 'max-pending', { ip, limit: this.opts.maxPendingPerIp }, `dropped a connection: ${this.opts.maxPendingPerIp} from this address have not sent a request yet (--max-pending-per-ip)`);
         socket.destroy();
         return;
       }
-      this.perIp.set(ip, n);
     }
     const timer = setTimeout(() => this.expire(socket), this.opts.handshakeTimeoutMs);
     timer.unref();
@@ -78,11 +78,7 @@ export class ConnectionGuard {
     if (!p) return false;
     this.pending.delete(socket);
     clearTimeout(p.timer);
-    if (p.ip !== null) {
-      const n = (this.perIp.get(p.ip) ?? 1) - 1;
-      if (n <= 0) this.perIp.delete(p.ip);
-      else this.perIp.set(p.ip, n);
-    }
+    if (p.ip !== null) this.perIp.remove(p.ip);
     return true;
   }
 

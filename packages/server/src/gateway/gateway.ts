@@ -10,6 +10,7 @@ import { ConnectionGuard } from './connection-guard.js';
 import { effectiveMaxConnections, webSocketLimit } from './fd-limit.js';
 import { badRequest, checkHandshake, refuse } from './handshake.js';
 import { clientAddress, originAllowed } from './origin.js';
+import { PerAddress } from './per-address.js';
 import { parseRequestTarget } from './request-target.js';
 import { ThrottledLog } from './throttled-log.js';
 import { CoalescingWriter, FrameCache } from './frame-writer.js';
@@ -49,21 +50,6 @@ const MAX_HELD_FRAMES = 64;
 
 function toBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-}
-
-/** Counts per address (connections, unauthenticated connections). */
-class PerAddress {
-  private readonly counts = new Map<string, number>();
-  add(ip: string): number {
-    const n = (this.counts.get(ip) ?? 0) + 1;
-    this.counts.set(ip, n);
-    return n;
-  }
-  remove(ip: string): void {
-    const n = (this.counts.get(ip) ?? 1) - 1;
-    if (n <= 0) this.counts.delete(ip);
-    else this.counts.set(ip, n);
-  }
 }
 
 /**

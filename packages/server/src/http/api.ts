@@ -63,8 +63,8 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
     },
     async (req, reply) => {
       try {
-        checkMessage(core.config, req.body);
         if (holdsNul(req.body)) throw new ChatError('bad_request', 'the body contains the NUL character (U+0000), which no field may hold; remove it');
+        checkMessage(core.config, req.body);
         const room = await core.membership.loadRoom(req.params.room);
         const from = req.body.from ?? { id: 'system', name: 'system' };
         const res = await core.delivery.publish(room, { id: from.id, name: from.name }, {
