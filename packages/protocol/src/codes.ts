@@ -12,7 +12,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'internal',
-  // Extension, HTTP only: no such route or file.
+  // Extension: no such message (edit, unsend, react, replyTo), route or file.
   'not_found',
 ] as const;
 

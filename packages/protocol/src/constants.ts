@@ -15,3 +15,25 @@ export const MAX_NAME_LENGTH = 32;
 
 /** Longest room title, in characters. */
 export const MAX_TITLE_LENGTH = 100;
+
+/** Most user ids one message may mention. */
+export const MAX_MENTIONS = 50;
+
+/** Longest reaction, in characters (an emoji, or a short word such as `+1`). */
+export const MAX_EMOJI_LENGTH = 32;
+
+/** Most distinct reactions one message may carry. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+
+/** Characters of the answered message quoted in a reply's `replyTo.text`. */
+export const REPLY_QUOTE_LENGTH = 100;
+
+/** Longest `search` query, in characters. */
+export const MAX_SEARCH_QUERY = 200;
+
+/** Most results one `search` request returns (its `limit`; 20 without one). */
+export const MAX_SEARCH_PAGE = 100;
+export const DEFAULT_SEARCH_PAGE = 20;
+
+/** Longest retention a room may set, in days (100 years). */
+export const MAX_RETENTION_DAYS = 36_500;

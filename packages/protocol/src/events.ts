@@ -19,6 +19,10 @@ export interface RoomInfo {
   direct: boolean;
   owner: string | null;
   createdAt: number;
+  /** Extension: days messages are kept (older ones are deleted); null: the server's default. */
+  retention: number | null;
+  /** Extension: whether members are told when others read (`receipt` events); default true. */
+  receipts: boolean;
 }
 
 /** One entry of `welcome.rooms` and of the `rooms` reply. */
@@ -32,7 +36,10 @@ export interface RoomSummary {
   peer?: UserRef;
   lastSeq: number;
   readSeq?: number;
+  /** Unread `msg` events (changes to messages are not counted). */
   unread?: number;
+  /** Extension: unread messages that mention the user. */
+  mentions?: number;
   online: number;
 }
 
@@ -61,6 +68,29 @@ export interface WelcomeEvent {
   limits: { maxText: number; maxBinary: number; ratePerSec: number };
 }
 
+/** The message a reply answers, as it is now. */
+export interface ReplyQuote {
+  seq: number;
+  from?: UserRef;
+  /** Its first 100 characters (absent for a binary message). */
+  text?: string;
+  /** For a binary message: its type. */
+  mime?: string;
+  /** It was taken back: nothing else is quoted. */
+  unsent?: true;
+}
+
+/** One reaction on a message: how many users gave it, and whether the receiving user did. */
+export interface ReactionCount {
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+/**
+ * A message. Live, it is as sent; in history, backlogs and search results it is in its current
+ * state (edited text, unsent, reactions), and the change events that led there may follow it.
+ */
 export interface MsgEvent {
   op: 'msg';
   room: string;
@@ -71,6 +101,60 @@ export interface MsgEvent {
   binary?: BinaryInfo;
   meta?: Record<string, unknown>;
   ts: number;
+  replyTo?: ReplyQuote;
+  /** User ids the sender called by name. */
+  mentions?: string[];
+  /** When it was last edited (ms since epoch). */
+  edited?: number;
+  /** Taken back: no text, meta or binary remain. */
+  unsent?: true;
+  reactions?: ReactionCount[];
+}
+
+/** The author changed message `target`; it takes seq `seq` of the room's stream. */
+export interface EditEvent {
+  op: 'edit';
+  room: string;
+  seq: number;
+  target: number;
+  /** Absent when the message was unsent since (then there is nothing to apply). */
+  text?: string;
+  meta?: Record<string, unknown>;
+  editedAt: number;
+  from: UserRef;
+}
+
+/** Message `target` was taken back by its author, the room's owner or an admin (`by`). */
+export interface UnsendEvent {
+  op: 'unsend';
+  room: string;
+  seq: number;
+  target: number;
+  by: UserRef;
+}
+
+/** `user` added (`on`) or removed a reaction to message `target`. */
+export interface ReactionEvent {
+  op: 'reaction';
+  room: string;
+  seq: number;
+  target: number;
+  emoji: string;
+  user: UserRef;
+  on: boolean;
+  /** Extension: how many users give this emoji to the message after this change. */
+  count: number;
+}
+
+/** The events of a room's seq stream: stored, streamed on `join {since}`, each applied once. */
+export type StreamEvent = MsgEvent | EditEvent | UnsendEvent | ReactionEvent;
+
+/** A member's read cursor moved (not part of the seq stream; off in rooms with `receipts: false`). */
+export interface ReceiptEvent {
+  op: 'receipt';
+  room: string;
+  user: UserRef;
+  seq: number;
 }
 
 /** The header of a live binary `msg` frame; the payload follows it in the same frame. */
@@ -127,6 +211,10 @@ export interface ReplyError {
 export type ServerEvent =
   | WelcomeEvent
   | MsgEvent
+  | EditEvent
+  | UnsendEvent
+  | ReactionEvent
+  | ReceiptEvent
   | PresenceEvent
   | TypingEvent
   | RoomEvent

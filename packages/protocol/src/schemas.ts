@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MAX_HISTORY_PAGE, MAX_TITLE_LENGTH } from './constants.js';
+import { MAX_EMOJI_LENGTH, MAX_HISTORY_PAGE, MAX_MENTIONS, MAX_RETENTION_DAYS, MAX_SEARCH_PAGE, MAX_SEARCH_QUERY, MAX_TITLE_LENGTH } from './constants.js';
 import { ROOM_ID_PATTERN } from './ids.js';
 
 // Schemas for every client request. They are the single source of truth for the request
@@ -16,6 +16,15 @@ const Meta = Type.Record(Type.String(), Type.Unknown());
 const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
 const Capacity = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
+/** Days a room keeps its messages (the server deletes older ones). */
+const Retention = Type.Integer({ minimum: 1, maximum: MAX_RETENTION_DAYS });
+/** The seq of a message in the room's stream. */
+const MsgSeq = Type.Integer({ minimum: 1 });
+/** What a new message answers and whom it calls by name. */
+const Threading = {
+  replyTo: Type.Optional(MsgSeq),
+  mentions: Type.Optional(Type.Array(UserId, { maxItems: MAX_MENTIONS })),
+};
 
 function op<N extends string, P extends Record<string, TSchema>>(name: N, props: P) {
   return Type.Object({ op: Type.Literal(name), ref: Type.Optional(Ref), ...props });
@@ -28,6 +37,8 @@ export const CreateRequest = op('create', {
   capacity: Type.Optional(Capacity),
   visibility: Type.Optional(Visibility),
   persist: Type.Optional(Type.Boolean()),
+  retention: Type.Optional(Retention),
+  receipts: Type.Optional(Type.Boolean()),
 });
 export const JoinRequest = op('join', {
   room: RoomId,
@@ -40,16 +51,39 @@ export const SendRequest = op('send', {
   text: Type.String(),
   id: Type.Optional(ClientMsgId),
   meta: Type.Optional(Meta),
+  ...Threading,
 });
 export const DmRequest = op('dm', {
   to: UserId,
   text: Type.String(),
   id: Type.Optional(ClientMsgId),
   meta: Type.Optional(Meta),
+  ...Threading,
+});
+/** The author changes a message's text (and meta). */
+export const EditRequest = op('edit', { room: RoomId, seq: MsgSeq, text: Type.String(), meta: Type.Optional(Meta) });
+/** The author, the room's owner or an admin takes a message back: its content is deleted. */
+export const UnsendRequest = op('unsend', { room: RoomId, seq: MsgSeq });
+/** Adds (or, with `on: false`, removes) the user's reaction to a message. */
+export const ReactRequest = op('react', {
+  room: RoomId,
+  seq: MsgSeq,
+  emoji: Type.String({ minLength: 1, maxLength: MAX_EMOJI_LENGTH }),
+  on: Type.Optional(Type.Boolean()),
+});
+/** Messages the user may read whose text contains `q`, newest first. */
+export const SearchRequest = op('search', {
+  q: Type.String({ minLength: 1, maxLength: MAX_SEARCH_QUERY }),
+  room: Type.Optional(RoomId),
+  /** Only messages sent before this time (ms since epoch): the `next` of the previous page. */
+  before: Type.Optional(Type.Integer({ minimum: 1 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEARCH_PAGE })),
 });
 export const HistoryRequest = op('history', {
   room: RoomId,
   before: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Messages with seq above this, ascending (not with `before`). */
+  after: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE })),
 });
 export const ReadRequest = op('read', { room: RoomId, seq: Seq });
@@ -71,6 +105,9 @@ export const UpdateRequest = op('update', {
   room: RoomId,
   title: Type.Optional(Title),
   capacity: Type.Optional(Type.Union([Capacity, Type.Null()])),
+  /** Days to keep messages; null: the server's default. */
+  retention: Type.Optional(Type.Union([Retention, Type.Null()])),
+  receipts: Type.Optional(Type.Boolean()),
 });
 /** Extension: the owner or an admin deletes a room; members get a `room` event with `deleted: true`. */
 export const DeleteRequest = op('delete', { room: RoomId });
@@ -84,6 +121,10 @@ export const REQUEST_SCHEMAS = {
   leave: LeaveRequest,
   send: SendRequest,
   dm: DmRequest,
+  edit: EditRequest,
+  unsend: UnsendRequest,
+  react: ReactRequest,
+  search: SearchRequest,
   history: HistoryRequest,
   read: ReadRequest,
   typing: TypingRequest,
@@ -110,6 +151,7 @@ export const BinarySendHeader = op('send', {
   meta: Type.Optional(Meta),
   mime: Mime,
   name: Type.Optional(FileName),
+  ...Threading,
 });
 export const BinaryDmHeader = op('dm', {
   to: UserId,
@@ -117,6 +159,7 @@ export const BinaryDmHeader = op('dm', {
   meta: Type.Optional(Meta),
   mime: Mime,
   name: Type.Optional(FileName),
+  ...Threading,
 });
 export const BINARY_HEADER_SCHEMAS = { send: BinarySendHeader, dm: BinaryDmHeader } as const;
 export type BinaryHeader = Static<typeof BinarySendHeader> | Static<typeof BinaryDmHeader>;

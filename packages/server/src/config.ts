@@ -61,6 +61,10 @@ export interface ServerConfig {
   inviteRate: number;
   /** Rooms listed in `welcome`; the rest are paged with `rooms {cursor}`. */
   welcomeRooms: number;
+  editWindowMs: number;
+  retentionDays: number;
+  presenceGraceMs: number;
+  searchRate: number;
   /** SQLite check at start. */
   integrityCheck: 'quick' | 'full' | 'off';
   /** HTTP API requests a second per address (bursts of twice that); 0: no limit. */
@@ -122,6 +126,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxRoomsPerUser', flag: 'max-rooms-per-user', env: 'ROOMCAST_MAX_ROOMS_PER_USER', kind: 'int', min: 0, help: 'rooms one user may own at a time; admins are exempt (0 = no limit)' },
   { key: 'inviteRate', flag: 'invite-rate', env: 'ROOMCAST_INVITE_RATE', kind: 'int', min: 0, help: 'invites one user may send a minute (0 = no limit)' },
   { key: 'welcomeRooms', flag: 'welcome-rooms', env: 'ROOMCAST_WELCOME_ROOMS', kind: 'int', min: 1, max: 1000, help: 'rooms listed in welcome; the rest are paged with {"op":"rooms","cursor"}' },
+  { key: 'editWindowMs', flag: 'edit-window', env: 'ROOMCAST_EDIT_WINDOW', kind: 'int', min: 0, help: 'ms after sending during which authors may edit or unsend a message (0 = always)' },
+  { key: 'retentionDays', flag: 'retention-days', env: 'ROOMCAST_RETENTION_DAYS', kind: 'int', min: 0, max: 36500, help: 'days messages are kept in rooms without their own retention (0 = forever)' },
+  { key: 'presenceGraceMs', flag: 'presence-grace', env: 'ROOMCAST_PRESENCE_GRACE', kind: 'int', min: 0, max: 600000, help: 'ms a user may be gone before a leave is announced (a reload announces nothing)' },
+  { key: 'searchRate', flag: 'search-rate', env: 'ROOMCAST_SEARCH_RATE', kind: 'int', min: 0, help: 'searches one user may run a minute (0 = no limit)' },
   { key: 'integrityCheck', flag: 'integrity-check', env: 'ROOMCAST_INTEGRITY_CHECK', kind: { choices: ['quick', 'full', 'off'] }, help: 'SQLite check at start: quick (PRAGMA quick_check), full (integrity_check, slower on big files) or off' },
   { key: 'httpRate', flag: 'http-rate', env: 'ROOMCAST_HTTP_RATE', kind: 'int', min: 0, help: 'HTTP API requests a second per address, bursts of twice that (0 = no limit)' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'ROOMCAST_METRICS_TOKEN', kind: 'string', secret: true, help: 'token that /metrics and /api/stats require (Authorization: Bearer TOKEN); unset: open' },
@@ -167,6 +175,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxRoomsPerUser: DEFAULT_CHAT_CONFIG.maxRoomsPerUser,
   inviteRate: DEFAULT_CHAT_CONFIG.inviteRate,
   welcomeRooms: DEFAULT_CHAT_CONFIG.welcomeRooms,
+  editWindowMs: DEFAULT_CHAT_CONFIG.editWindowMs,
+  retentionDays: DEFAULT_CHAT_CONFIG.retentionDays,
+  presenceGraceMs: DEFAULT_CHAT_CONFIG.presenceGraceMs,
+  searchRate: DEFAULT_CHAT_CONFIG.searchRate,
   integrityCheck: 'quick',
   httpRate: 50,
   metricsToken: '',

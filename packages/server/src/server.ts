@@ -84,6 +84,10 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       maxRoomsPerUser: config.maxRoomsPerUser,
       inviteRate: config.inviteRate,
       welcomeRooms: config.welcomeRooms,
+      editWindowMs: config.editWindowMs,
+      retentionDays: config.retentionDays,
+      presenceGraceMs: config.presenceGraceMs,
+      searchRate: config.searchRate,
     },
   });
   coreRef = core;

@@ -28,6 +28,19 @@ describe('server-side HTTP API', () => {
     expect(await history.json()).toMatchObject({ room: 'news', more: false, messages: [{ seq: 1, text: 'maintenance at 10' }] });
   });
 
+  it('reads history forward with after, in current state, and refuses before with after', async () => {
+    const alice = await server.connect({ name: 'Alice' });
+    await alice.ok('create', { room: 'forward' });
+    for (const text of ['a', 'b', 'c']) await alice.ok('send', { room: 'forward', text });
+    await alice.ok('edit', { room: 'forward', seq: 2, text: 'b!' });
+    const page = await call('/api/rooms/forward/messages?after=1&limit=1', { key: KEY });
+    expect(await page.json()).toMatchObject({ more: true, messages: [{ seq: 2, text: 'b!', edited: expect.any(Number) }] });
+    const rest = await call('/api/rooms/forward/messages?after=2', { key: KEY });
+    expect(((await rest.json()) as { messages: Array<{ seq: number }> }).messages.map((m) => m.seq)).toEqual([3]);
+    const both = await call('/api/rooms/forward/messages?after=1&before=3', { key: KEY });
+    expect(both.status).toBe(400);
+  });
+
   it('refuses a missing or wrong key, bad bodies and unknown rooms with clear errors', async () => {
     expect((await call('/api/rooms/news/messages')).status).toBe(401);
     const wrong = await call('/api/rooms/news/messages', { key: `${KEY}x` });

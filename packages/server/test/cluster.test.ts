@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase } from '../../../test/pg.js';
-import { startTestServer, type TestClient, type TestServer } from './helpers.js';
+import { startTestServer, type Frame, type TestClient, type TestServer } from './helpers.js';
 
 // Three nodes on one PostgreSQL database and one Redis: everything of the core protocol must work
 // with the users spread over them.
@@ -55,6 +55,38 @@ describe('cluster: three nodes', () => {
       await w.barrier();
       expect(w.take('msg')).toEqual([]);
     }
+  });
+
+  it('streams edits, reactions and unsends made on every node to every node, in seq order, once', async () => {
+    const people = await Promise.all(([0, 1, 2] as const).map((i) => on(i, { name: `R${i}` })));
+    const watcher = await on(2, { name: 'Watcher' });
+    await people[0]!.ok('create', { room: 'c-changes' });
+    for (const c of [...people.slice(1), watcher]) await c.ok('join', { room: 'c-changes' });
+    const first = await people[0]!.ok('send', { room: 'c-changes', text: 'vote' });
+    // Everyone reacts at once from three nodes; the author edits meanwhile, then one unsends their own.
+    const own = await people[1]!.ok('send', { room: 'c-changes', text: 'mine', replyTo: first.seq, mentions: [people[0]!.userId] });
+    const replies = await Promise.all([
+      ...people.map((p) => p.ok('react', { room: 'c-changes', seq: first.seq, emoji: '👍' })),
+      people[0]!.ok('edit', { room: 'c-changes', seq: first.seq, text: 'vote!' }),
+      people[1]!.ok('unsend', { room: 'c-changes', seq: own.seq }),
+    ]);
+    const last = Math.max(...replies.map((r) => r.seq as number));
+    expect(last).toBe(7);
+    const seen: Frame[] = [];
+    while (seen.at(-1)?.seq !== last) seen.push(await watcher.next(undefined, (f) => ['msg', 'edit', 'reaction', 'unsend'].includes(String(f.op))));
+    expect(seen.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const counts = seen.filter((f) => f.op === 'reaction').map((f) => (f as unknown as { count: number }).count);
+    expect(counts).toEqual([1, 2, 3]);
+    // A node that had the room on no connection reads it back in its current state.
+    const late = await on(1, { name: 'Late' });
+    await late.ok('join', { room: 'c-changes', history: 10 });
+    const history = await late.ok('history', { room: 'c-changes' });
+    expect(history.messages).toEqual([
+      expect.objectContaining({ seq: 1, text: 'vote!', edited: expect.any(Number), reactions: [{ emoji: '👍', count: 3, me: false }] }),
+      expect.objectContaining({ seq: 2, unsent: true }),
+    ]);
+    const mine = await people[0]!.ok('rooms');
+    expect(mine.rooms.find((r: { id: string }) => r.id === 'c-changes')).toMatchObject({ mentions: 0, unread: 1 });
   });
 
   it('relays typing and room updates across nodes', async () => {

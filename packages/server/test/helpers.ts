@@ -27,7 +27,8 @@ const silent = pino({ level: 'silent' });
 /** Starts a real server; `dataDir` reuses a directory (restart tests). */
 export async function startTestServer(options: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
-  const server = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', ...options, dataDir }, silent);
+  // No presence grace unless a test asks for one: tests await a departure's `leave` at once.
+  const server = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', presenceGraceMs: 0, ...options, dataDir }, silent);
   const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
   return Object.assign(server, {
     dataDir,

@@ -23,7 +23,7 @@ const carol: UserRef = { id: 'u-carol', name: 'Carol' };
 const dave: UserRef = { id: 'u-dave', name: 'Dave' };
 
 function newRoom(id: string, patch: Partial<NewRoom> = {}): NewRoom {
-  return { id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: alice.id, createdAt: 1_000, ...patch };
+  return { id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: alice.id, createdAt: 1_000, retention: null, receipts: true, ...patch };
 }
 
 let counter = 0;
@@ -453,8 +453,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         await store.append(msg('r', alice, { msgId: 'm-meta', text: 'with meta', meta, ts: 4242 }));
         await store.append(msg('r', bob, { msgId: 'm-empty', text: '', ts: 4243 }));
         const [a, b] = await store.messagesAfter('r', 0, 10);
-        expect(a).toEqual({ room: 'r', seq: 1, id: 'm-meta', from: alice, text: 'with meta', meta, ts: 4242 });
-        expect(b).toEqual({ room: 'r', seq: 2, id: 'm-empty', from: bob, text: '', ts: 4243 });
+        expect(a).toEqual({ room: 'r', seq: 1, kind: 'msg', id: 'm-meta', from: alice, text: 'with meta', meta, ts: 4242 });
+        expect(b).toEqual({ room: 'r', seq: 2, kind: 'msg', id: 'm-empty', from: bob, text: '', ts: 4243 });
       });
 
       it('stores binary messages: getBlob returns the exact bytes; listings carry only mime, name, size', async () => {

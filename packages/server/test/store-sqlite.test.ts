@@ -4,15 +4,21 @@ import { expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { removeDir, tempDir } from './helpers.js';
 import { storeContract } from './store-contract.js';
+import { changesContract } from './store-contract-changes.js';
+import { searchContract } from './store-contract-search.js';
 
-storeContract('SQLite', async () => {
+const openSqlite = async () => {
   const dataDir = tempDir('roomcast-store-');
   return {
     store: await openSqliteStore({ dataDir, sync: 'normal' }),
     reopen: () => openSqliteStore({ dataDir, sync: 'normal' }),
     cleanup: async () => removeDir(dataDir),
   };
-});
+};
+storeContract('SQLite', openSqlite);
+changesContract('SQLite', openSqlite);
+searchContract('SQLite', openSqlite);
+
 
 it('creates the data directory and its database file (sync: full)', async () => {
   const parent = tempDir('roomcast-store-');
@@ -45,7 +51,7 @@ it('checkpoints on its own thread, and the WAL starts over under steady writes',
   const open = () => openSqliteStore({ dataDir, sync: 'normal', checkpoints: { intervalMs: 10, resetFrames: 64 }, onCheckpointError: (e) => errors.push(e) });
   try {
     const store = await open();
-    await store.createRoom({ id: 'r', title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 1 });
+    await store.createRoom({ id: 'r', title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 1, retention: null, receipts: true });
     const db = join(dataDir, 'roomcast.db');
     const wal = `${db}-wal`;
     const text = 'x'.repeat(1000);

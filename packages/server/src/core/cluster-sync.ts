@@ -92,5 +92,9 @@ export class ClusterSync {
       if (c.kind === 'drop-room' && c.notify && !s.rooms.has(roomId)) s.sendJson(c.notify);
       if (s.rooms.has(roomId)) await membership.detach(s, roomId, c.kind === 'drop-room');
     }
+    // Users whose connections here closed within the grace: a leave or kick is announced now,
+    // a deleted room's presence is dropped without an event.
+    if (c.kind === 'drop-user') await membership.departures.leftNow(roomId, c.user);
+    else await membership.departures.roomDeleted(roomId);
   }
 }

@@ -28,6 +28,14 @@ export interface ChatConfig {
   inviteRate: number;
   /** Rooms listed in `welcome`; more are paged with `rooms {cursor}`. */
   welcomeRooms: number;
+  /** How long after sending an author may edit or unsend, ms (0 = always). */
+  editWindowMs: number;
+  /** Days messages are kept in rooms without their own retention (0 = forever). */
+  retentionDays: number;
+  /** How long a user's last connection may be gone before their leave is announced, ms. */
+  presenceGraceMs: number;
+  /** Searches one user may run a minute (0 = no limit). */
+  searchRate: number;
   /** Deepest nesting of objects and arrays accepted in `meta`. */
   maxMetaDepth: number;
 }
@@ -48,4 +56,8 @@ export const DEFAULT_CHAT_CONFIG: ChatConfig = {
   inviteRate: 30,
   welcomeRooms: 200,
   maxMetaDepth: 8,
+  editWindowMs: 24 * 60 * 60 * 1000,
+  retentionDays: 0,
+  presenceGraceMs: 5000,
+  searchRate: 30,
 };

@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { Membership } from './membership.js';
 import { Outbound } from './outbound.js';
 import { Quotas } from './quotas.js';
+import { RETENTION_SWEEP_MS, RetentionSweeper } from './retention.js';
 import { SessionRegistry } from './registry.js';
 import { Sessions } from './sessions.js';
 import { ChatStats } from './stats.js';
@@ -30,6 +31,8 @@ export interface CoreOptions {
   sweepMs?: number;
   /** How long an out-of-order message waits before the gap is read from the store, ms. */
   gapMs?: number;
+  /** How often messages past their retention are deleted, ms (default a minute; 0: only `retention.sweep()`). */
+  retentionSweepMs?: number;
 }
 
 /** The chat core as the gateway, the HTTP side and tests see it. */
@@ -37,6 +40,7 @@ export interface Core extends HandlerDeps {
   readonly outbound: Outbound;
   readonly cluster: ClusterSync;
   readonly intake: FrameIntake;
+  readonly retention: RetentionSweeper;
   /** Closes every connection with 1001 and waits for work in flight, so the store can close. */
   shutdown(): Promise<void>;
 }
@@ -59,7 +63,7 @@ export function createCore(o: CoreOptions): Core {
   let cluster: ClusterSync | undefined;
   const inbound = (m: BrokerMessage): void => cluster?.onBrokerMessage(m);
   const delivery = new Delivery({ store, broker, outbound, quotas, stats, work, log, now, clustered: o.clustered, gapMs: o.gapMs ?? 200, inbound });
-  const membership = new Membership({ store, broker, delivery, registry, directory, now });
+  const membership = new Membership({ store, broker, delivery, registry, directory, now, work, log, presenceGraceMs: config.presenceGraceMs });
   const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound });
   cluster = new ClusterSync({ broker, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
   const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, verifyToken: o.verifyToken };
@@ -67,16 +71,21 @@ export function createCore(o: CoreOptions): Core {
   // Checking a few times per timeout ends a stalled reader soon after its time is up.
   const stallSweep = setInterval(() => outbound.sweep(registry.sessions, now()), Math.max(50, Math.min(1000, Math.floor(config.sendTimeoutMs / 4))));
   stallSweep.unref();
+  const retention = new RetentionSweeper({ store, config, log, work, now, everyMs: o.retentionSweepMs ?? RETENTION_SWEEP_MS });
   const built = cluster;
   return {
     ...handlers,
     outbound,
     cluster: built,
     intake,
+    retention,
     async shutdown() {
       built.stop();
+      retention.stop();
       clearInterval(stallSweep);
       sessions.closeAll();
+      // Users within their presence grace are announced gone now, and later closes at once.
+      membership.departures.stop();
       await work.idle();
     },
   };

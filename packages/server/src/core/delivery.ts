@@ -1,10 +1,10 @@
-import { encodeBinaryFrame, type MsgEvent, type RoomInfo, type UserRef } from '@roomcast/protocol';
+import { encodeBinaryFrame, type MsgEvent, type RoomInfo, type StreamEvent, type UserRef } from '@roomcast/protocol';
 import type { Broker, BrokerHandler, ControlMessage } from '../broker/broker.js';
-import type { AppendInput, AppendResult, BinaryPayload, Store } from '../store/store.js';
+import type { AppendInput, AppendResult, BinaryPayload, ChangeInput, Store } from '../store/store.js';
 import { catchUpBehind, type BacklogDeps } from './backlog.js';
 import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
-import { fileUrl, toMsgEvent } from './events.js';
+import { fileUrl, toStreamEvent } from './events.js';
 import { newMessageId } from './ids.js';
 import { LiveRooms, type LiveRoom } from './live-rooms.js';
 import type { Logger } from './logger.js';
@@ -21,6 +21,10 @@ export interface PostBody {
   meta?: Record<string, unknown>;
   clientId?: string;
   binary?: BinaryPayload;
+  replyTo?: number;
+  mentions?: string[];
+  /** Not a message: a change to message `change.target`, an event of the stream all the same. */
+  change?: ChangeInput;
 }
 
 export interface DeliveryDeps {
@@ -78,7 +82,7 @@ export class Delivery {
           rooms: this.rooms,
           load: (room, after, upTo) => d.store.messagesAfter(room, after, upTo - after),
           lastSeq: async (room) => (await d.store.getRoom(room))?.lastSeq ?? 0,
-          encode: (m) => encodeJson(toMsgEvent(m)),
+          encode: (m) => encodeJson(toStreamEvent(m)),
           gapMs: d.gapMs,
           onError: (err, room) => d.log.warn({ err, room }, 'could not read missed messages from the store; will retry'),
         })
@@ -114,11 +118,11 @@ export class Delivery {
    * Stores a message, then delivers it to the room and answers the sender. Returns at once:
    * the session's next request need not wait for the commit.
    */
-  async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}): Promise<void> {
+  async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}, replyOf: (res: AppendResult) => object = messageReply): Promise<void> {
     if (this.d.quotas.messagesLimited) await this.d.quotas.takeMessage(ctx.session.user.id);
     void this.d.work.track(
       this.publish(room, { id: ctx.session.user.id, name: ctx.session.user.name }, body, ctx.session.id).then(
-        (res) => ctx.ok({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}), ...replyExtra }),
+        (res) => ctx.ok({ ...replyOf(res), ...replyExtra }),
         (err: unknown) => ctx.fail(err),
       ),
     );
@@ -136,21 +140,28 @@ export class Delivery {
     if (body.text !== undefined) input.text = body.text;
     if (body.meta !== undefined) input.meta = body.meta;
     if (body.binary !== undefined) input.binary = body.binary;
+    if (body.replyTo !== undefined) input.replyTo = body.replyTo;
+    if (body.mentions !== undefined && body.mentions.length > 0) input.mentions = [...new Set(body.mentions)];
+    if (body.change !== undefined) input.change = body.change;
     const res = await this.d.store.append(input);
-    if (res.duplicate) return res;
-    this.d.stats.messagesIn++;
-    const event: MsgEvent = { op: 'msg', room: res.room, seq: res.seq, id: res.id, from, ts: res.ts };
-    if (input.text !== undefined) event.text = input.text;
-    if (input.meta !== undefined) event.meta = input.meta;
+    if (res.duplicate || res.already) return res;
     let data: Uint8Array;
-    if (input.binary) {
+    if (input.change) {
+      data = encodeJson(changeEvent(input, res));
+    } else if (input.binary) {
+      this.d.stats.messagesIn++;
+      const event = messageEvent(input, res);
       const b = input.binary;
       const info = { mime: b.mime, ...(b.name ? { name: b.name } : {}), size: b.data.byteLength };
       data = encodeBinaryFrame({ ...event, ...info, binary: { ...info, url: fileUrl(res.room, res.seq) } }, b.data);
     } else {
-      data = encodeJson(event);
+      this.d.stats.messagesIn++;
+      data = encodeJson(messageEvent(input, res));
     }
     const binary = input.binary !== undefined;
+    // A change reaches the changer's own connection too (before its reply): it is applied like
+    // anyone's, and the connection's view of the stream has no hole where its seq is.
+    if (input.change) exceptSession = undefined;
     const target = { data, binary, seq: res.seq, exceptSession };
     if (this.sequencer) {
       const live = this.rooms.get(res.room);
@@ -184,5 +195,34 @@ export class Delivery {
   /** Messages in the room up to this seq were delivered here (all committed); null: none yet. */
   deliveredSeq(roomId: string): number | null {
     return this.rooms.get(roomId)?.deliveredSeq ?? null;
+  }
+}
+
+/** The reply to a `send` or `dm`. */
+function messageReply(res: AppendResult): object {
+  return { room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.quote ? { replyTo: res.quote } : {}), ...(res.duplicate ? { duplicate: true } : {}) };
+}
+
+/** A new message as its live `msg` event. */
+function messageEvent(input: AppendInput, res: AppendResult): MsgEvent {
+  const event: MsgEvent = { op: 'msg', room: res.room, seq: res.seq, id: res.id, from: input.from, ts: res.ts };
+  if (input.text !== undefined) event.text = input.text;
+  if (input.meta !== undefined) event.meta = input.meta;
+  if (res.quote !== undefined) event.replyTo = res.quote;
+  if (input.mentions !== undefined) event.mentions = input.mentions;
+  return event;
+}
+
+/** A stored change as its live event: the same object a backlog reads from the store. */
+function changeEvent(input: AppendInput, res: AppendResult): StreamEvent {
+  const c = input.change as ChangeInput;
+  const base = { room: res.room, seq: res.seq, target: c.target };
+  switch (c.kind) {
+    case 'edit':
+      return { op: 'edit', ...base, text: c.text, ...(c.meta !== undefined ? { meta: c.meta } : {}), editedAt: res.ts, from: input.from };
+    case 'unsend':
+      return { op: 'unsend', ...base, by: input.from };
+    case 'reaction':
+      return { op: 'reaction', ...base, emoji: c.emoji, user: input.from, on: c.on, count: res.count ?? 0 };
   }
 }

@@ -2,12 +2,15 @@ import type { RoomInfo, RoomSummary } from '@roomcast/protocol';
 import type { Broker } from '../broker/broker.js';
 import type { MembershipRecord, RoomRecord, Store } from '../store/store.js';
 import type { Delivery } from './delivery.js';
+import { Departures, type Departure } from './departures.js';
 import type { PublicRoomDirectory } from './directory.js';
 import { ChatError } from './errors.js';
 import { roomInfoOf, userRef } from './events.js';
 import { roomGranted } from './grants.js';
+import type { Logger } from './logger.js';
 import type { SessionRegistry } from './registry.js';
 import type { Session } from './session.js';
+import type { Work } from './work.js';
 
 export interface MembershipDeps {
   store: Store;
@@ -16,6 +19,10 @@ export interface MembershipDeps {
   registry: SessionRegistry;
   directory: PublicRoomDirectory;
   now: () => number;
+  work: Work;
+  log: Logger;
+  /** How long a user whose last connection in a room closed stays online there, ms. */
+  presenceGraceMs: number;
 }
 
 /** Presence key under which each connected user is kept, for "is this user online". */
@@ -26,7 +33,21 @@ export const userKey = (userId: string): string => `~user:${userId}`;
  * membership, attaching sessions to live rooms (with presence), deleting rooms, room summaries.
  */
 export class Membership {
-  constructor(private readonly d: MembershipDeps) {}
+  /** Users going offline in rooms: the leave event, the presence grace, ephemeral seats. */
+  readonly departures: Departures;
+
+  constructor(private readonly d: MembershipDeps) {
+    this.departures = new Departures({
+      store: d.store,
+      broker: d.broker,
+      delivery: d.delivery,
+      registry: d.registry,
+      work: d.work,
+      log: d.log,
+      graceMs: d.presenceGraceMs,
+      deleteRoom: (roomId) => this.deleteRoom(roomId),
+    });
+  }
 
   /** The room's settings, from this node's live copy when it has one. */
   async loadRoom(roomId: string): Promise<RoomInfo> {
@@ -89,6 +110,10 @@ export class Membership {
     // member that fell behind.
     const midStream = from !== undefined && !backlog && existing !== undefined && existing.deliveredSeq !== null && from <= existing.deliveredSeq;
     const { firstForUser, newRoom } = rooms.attach(session, room, backlog || midStream);
+    // Back within the presence grace (a reload): the room never heard them go, so it hears no
+    // `join` either (presenceAdd below finds them still there). Cancelled before any await, so
+    // the grace's timer cannot fire in between.
+    if (firstForUser) this.departures.back(room.id, session.user.id);
     if (newRoom) {
       const live = rooms.get(room.id);
       if (live) await this.d.delivery.opened(live, from);
@@ -103,22 +128,28 @@ export class Membership {
   }
 
   /**
-   * Unsubscribes a session; the user goes offline in the room when it was their last. `quiet`
-   * skips the presence event (the room is being deleted).
+   * Unsubscribes a session; the user goes offline in the room at once when it was their last
+   * (a leave, a kick). `quiet` skips the presence event (the room is being deleted).
    */
   async detach(session: Session, roomId: string, quiet = false): Promise<void> {
+    await this.release(session, roomId, quiet ? 'quiet' : 'left');
+  }
+
+  /**
+   * The session's connection closed: it stops receiving the room, and when it was the user's
+   * last there, they go offline only after the presence grace (a reload announces nothing).
+   */
+  async disconnected(session: Session, roomId: string): Promise<void> {
+    await this.release(session, roomId, 'closed');
+  }
+
+  private async release(session: Session, roomId: string, why: Departure): Promise<void> {
     const rooms = this.d.delivery.rooms;
     const info = rooms.get(roomId)?.info;
     const { lastForUser, roomGone, wasAttached } = rooms.detach(session, roomId);
-    if (!wasAttached) return;
+    if (!wasAttached || !info) return;
     if (roomGone) await this.d.delivery.closed(roomId);
-    if (!lastForUser) return;
-    const change = await this.d.broker.presenceRemove(roomId, session.user.id);
-    if (change.changed && !quiet) {
-      this.d.delivery.broadcast(roomId, { op: 'presence', room: roomId, event: 'leave', user: userRef(session.user), online: change.online });
-    }
-    // An ephemeral room disappears with its last online member.
-    if (info && !info.persist && change.online === 0) await this.deleteRoom(roomId);
+    if (lastForUser) await this.departures.gone(info, userRef(session.user), why);
   }
 
   /** Ends a user's presence in a room on this node: all their sessions stop receiving it. */
@@ -128,10 +159,14 @@ export class Membership {
       s.memberOf.delete(roomId);
       await this.detach(s, roomId);
     }
+    // Their connections had closed and they were within the grace: the leave (or kick) is
+    // announced now.
+    await this.departures.leftNow(roomId, userId);
     return sessions;
   }
 
   async deleteRoom(roomId: string): Promise<void> {
+    await this.departures.roomDeleted(roomId);
     await this.d.store.deleteRoom(roomId);
     this.d.directory.removed(roomId);
     for (const s of this.d.registry.sessions) s.memberOf.delete(roomId);
@@ -154,7 +189,8 @@ export class Membership {
       if (peer) sum.peer = peer;
       if (withRead && 'readSeq' in r) {
         sum.readSeq = r.readSeq;
-        sum.unread = Math.max(0, r.lastSeq - r.readSeq);
+        sum.unread = r.unread;
+        sum.mentions = r.mentions;
       }
       return sum;
     });

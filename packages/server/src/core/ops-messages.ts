@@ -38,9 +38,11 @@ export async function sendBinary(d: DirectDeps, ctx: RequestContext, h: BinaryHe
   await d.delivery.post(ctx, room, body);
 }
 
-function bodyOf(req: { id?: string; meta?: Record<string, unknown> }, body: PostBody): PostBody {
+function bodyOf(req: { id?: string; meta?: Record<string, unknown>; replyTo?: number; mentions?: string[] }, body: PostBody): PostBody {
   if (req.id !== undefined) body.clientId = req.id;
   if (req.meta !== undefined) body.meta = req.meta;
+  if (req.replyTo !== undefined) body.replyTo = req.replyTo;
+  if (req.mentions !== undefined) body.mentions = req.mentions;
   return body;
 }
 
@@ -86,6 +88,8 @@ async function ensureDirectRoom(d: DirectDeps, me: User, b: UserRef): Promise<Ro
     direct: true,
     owner: null,
     createdAt: d.now(),
+    retention: null,
+    receipts: true,
   };
   await d.store.createRoom(room);
   for (const u of [a, b]) await d.store.addMember(id, u.id, null, d.now());
@@ -93,17 +97,27 @@ async function ensureDirectRoom(d: DirectDeps, me: User, b: UserRef): Promise<Ro
 }
 
 export async function history(d: Pick<HandlerDeps, 'config' | 'store' | 'membership'>, ctx: RequestContext, req: RequestOf<'history'>): Promise<void> {
+  if (req.before !== undefined && req.after !== undefined) throw new ChatError('bad_request', 'give either before or after, not both');
   const room = await d.membership.requireMember(ctx.session, req.room);
-  const page = await historyPage(d.store, room.id, req.before ?? null, req.limit ?? DEFAULT_HISTORY_PAGE, historyBytes(d.config));
+  const query = { before: req.before ?? null, after: req.after, limit: req.limit ?? DEFAULT_HISTORY_PAGE, viewer: ctx.session.user.id };
+  const page = await historyPage(d.store, room.id, query, historyBytes(d.config));
   ctx.ok({ room: room.id, messages: page.messages, more: page.more });
 }
 
-export async function read(d: Pick<HandlerDeps, 'store' | 'membership'>, ctx: RequestContext, req: RequestOf<'read'>): Promise<void> {
-  await d.membership.requireMember(ctx.session, req.room);
+export async function read(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'read'>): Promise<void> {
+  const room = await d.membership.requireMember(ctx.session, req.room);
   const rec = await d.store.getRoom(req.room);
   if (!rec) throw new ChatError('room_not_found', `room "${req.room}" was deleted`);
-  const readSeq = await d.store.setReadSeq(rec.id, ctx.session.user.id, Math.min(req.seq, rec.lastSeq));
-  ctx.ok({ room: rec.id, readSeq, unread: Math.max(0, rec.lastSeq - readSeq) });
+  const user = ctx.session.user;
+  // A move to 0 never moves it: it reads the cursor as it was.
+  const before = await d.store.setReadSeq(rec.id, user.id, 0);
+  const readSeq = await d.store.setReadSeq(rec.id, user.id, Math.min(req.seq, rec.lastSeq));
+  const counts = await d.store.unreadOf(rec.id, user.id, readSeq);
+  ctx.ok({ room: rec.id, readSeq, unread: counts.unread, mentions: counts.mentions });
+  // The others see it moved ("seen by"); not stored, not in the seq stream.
+  if (readSeq > before && (d.delivery.rooms.get(rec.id)?.info ?? room).receipts) {
+    d.delivery.broadcast(rec.id, { op: 'receipt', room: rec.id, user: userRef(user), seq: readSeq }, { user: user.id });
+  }
 }
 
 export async function typing(d: Pick<HandlerDeps, 'delivery'>, ctx: RequestContext, req: RequestOf<'typing'>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { RequestOf, RoomInfo } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
+import type { RoomPatch } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
@@ -28,6 +29,8 @@ export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | '
     direct: false,
     owner: s.user.id,
     createdAt: d.now(),
+    retention: req.retention ?? null,
+    receipts: req.receipts ?? true,
   };
   if (!(await d.store.createRoom(room))) {
     throw new ChatError('room_exists', `room "${room.id}" already exists; join it, or create one with another id`);
@@ -76,9 +79,11 @@ export function requireOwner(ctx: RequestContext, room: RoomInfo, action: string
 export async function update(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery' | 'directory'>, ctx: RequestContext, req: RequestOf<'update'>): Promise<void> {
   const current = await d.membership.loadRoom(req.room);
   requireOwner(ctx, current, 'change it');
-  const patch: { title?: string; capacity?: number | null } = {};
+  const patch: RoomPatch = {};
   if (req.title !== undefined) patch.title = req.title;
   if (req.capacity !== undefined) patch.capacity = req.capacity;
+  if (req.retention !== undefined) patch.retention = req.retention;
+  if (req.receipts !== undefined) patch.receipts = req.receipts;
   const rec = await d.store.updateRoom(current.id, patch);
   if (!rec) throw new ChatError('room_not_found', `room "${current.id}" was deleted`);
   const room = roomInfoOf(rec);
@@ -135,6 +140,6 @@ export async function members(d: Pick<HandlerDeps, 'store' | 'broker' | 'members
   ctx.ok({
     room: room.id,
     online: online.length,
-    members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id) })),
+    members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id), readSeq: m.readSeq })),
   });
 }

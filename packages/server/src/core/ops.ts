@@ -1,9 +1,11 @@
 import type { RequestOf, RequestOp } from '@roomcast/protocol';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
+import { edit, react, unsend } from './ops-changes.js';
 import { dm, history, read, send, typing } from './ops-messages.js';
 import { invite, kick } from './ops-people.js';
 import { create, join, leave, members, remove, rooms, update } from './ops-rooms.js';
+import { search } from './ops-search.js';
 import { auth, ping } from './ops-session.js';
 
 export { sendBinary } from './ops-messages.js';
@@ -18,6 +20,10 @@ export const HANDLERS: { [O in RequestOp]: Handler<O> } = {
   leave,
   send,
   dm,
+  edit,
+  unsend,
+  react,
+  search,
   history,
   read,
   typing,

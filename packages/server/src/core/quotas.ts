@@ -14,13 +14,34 @@ export interface QuotaDeps {
   now: () => number;
 }
 
-/** Invite buckets kept before idle ones are swept. */
+/** Buckets kept per kind before idle ones are swept. */
 const MAX_KEPT = 10_000;
 
-/** What one account may make the server keep or do: messages a second, rooms owned, invitations. */
+/** Per-user token buckets of one kind, refilled over a minute; kept per node. */
+class MinuteBuckets {
+  private readonly buckets = new Map<string, { bucket: TokenBucket; used: number }>();
+
+  /** Takes one of the user's `perMinute` tokens; false when they have none left. */
+  take(userId: string, perMinute: number, now: number): boolean {
+    let entry = this.buckets.get(userId);
+    if (!entry) {
+      // A bucket idle for a minute is full again, so forgetting it changes nothing.
+      if (this.buckets.size >= MAX_KEPT) {
+        for (const [id, e] of this.buckets) if (now - e.used > 60_000) this.buckets.delete(id);
+      }
+      this.buckets.set(userId, (entry = { bucket: new TokenBucket(perMinute / 60, perMinute, now), used: now }));
+    }
+    entry.used = now;
+    return entry.bucket.take(now);
+  }
+}
+
+/** What one account may make the server keep or do: messages a second, rooms owned, invitations, searches. */
 export class Quotas {
   /** Invites and new direct conversations per user on this node (--invite-rate a minute). */
-  private readonly inviteBuckets = new Map<string, { bucket: TokenBucket; used: number }>();
+  private readonly invites = new MinuteBuckets();
+  /** Searches per user on this node (--search-rate a minute). */
+  private readonly searches = new MinuteBuckets();
 
   constructor(private readonly d: QuotaDeps) {}
 
@@ -46,19 +67,23 @@ export class Quotas {
   takeInvite(user: User): void {
     const perMinute = this.d.config.inviteRate;
     if (perMinute <= 0 || user.admin) return;
-    const now = this.d.now();
-    let entry = this.inviteBuckets.get(user.id);
-    if (!entry) {
-      // A bucket idle for a minute is full again, so forgetting it changes nothing.
-      if (this.inviteBuckets.size >= MAX_KEPT) {
-        for (const [id, e] of this.inviteBuckets) if (now - e.used > 60_000) this.inviteBuckets.delete(id);
-      }
-      this.inviteBuckets.set(user.id, (entry = { bucket: new TokenBucket(perMinute / 60, perMinute, now), used: now }));
-    }
-    entry.used = now;
-    if (!entry.bucket.take(now)) {
+    if (!this.invites.take(user.id, perMinute, this.d.now())) {
       this.d.stats.rateLimited++;
       throw new ChatError('rate_limited', `too many invitations: the limit is ${perMinute} a minute (invites and new direct conversations); try again later`);
+    }
+  }
+
+  /**
+   * The limit on searches (--search-rate a minute): a search may read every message of the
+   * user's rooms, so one account must not keep the database busy. Kept per node; admins are exempt.
+   */
+  takeSearch(user: User): void {
+    const perMinute = this.d.config.searchRate;
+    if (perMinute <= 0 || user.admin) return;
+    if (!this.searches.take(user.id, perMinute, this.d.now())) {
+      this.d.stats.rateLimited++;
+      const wait = Math.ceil(60 / perMinute);
+      throw new ChatError('rate_limited', `too many searches: the limit is ${perMinute} a minute; wait ${wait} second${wait === 1 ? '' : 's'} and search again`);
     }
   }
 

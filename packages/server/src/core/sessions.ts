@@ -93,7 +93,7 @@ export class Sessions {
     session.expiryTimer.unref();
   }
 
-  /** The connection is gone: leave presence everywhere, free its rooms. */
+  /** The connection is gone: leave presence everywhere (after the presence grace), free its rooms. */
   async close(session: Session): Promise<void> {
     if (session.closed) return;
     session.closed = true;
@@ -102,7 +102,7 @@ export class Sessions {
     if (userGone) void this.d.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});
     await this.d.work.track(
       (async () => {
-        for (const roomId of [...session.rooms]) await this.d.membership.detach(session, roomId);
+        for (const roomId of [...session.rooms]) await this.d.membership.disconnected(session, roomId);
         if (!this.d.registry.hasUser(session.user.id)) await this.d.broker.presenceRemove(userKey(session.user.id), session.user.id);
       })().catch((err: unknown) => this.d.log.error({ err, session: session.id }, 'cleanup after disconnect failed')),
     );

@@ -79,7 +79,7 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
     },
   );
 
-  app.get<{ Params: { room: string }; Querystring: { before?: number; limit?: number } }>(
+  app.get<{ Params: { room: string }; Querystring: { before?: number; after?: number; limit?: number } }>(
     '/api/rooms/:room/messages',
     {
       preHandler: guard,
@@ -87,14 +87,16 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
         params,
         querystring: {
           type: 'object',
-          properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_PAGE } },
+          properties: { before: { type: 'integer', minimum: 1 }, after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_PAGE } },
         },
       },
     },
     async (req, reply) => {
       try {
+        const { before, after, limit } = req.query;
+        if (before !== undefined && after !== undefined) throw new ChatError('bad_request', 'give either before or after, not both');
         const room = await core.membership.loadRoom(req.params.room);
-        const page = await historyPage(core.store, room.id, req.query.before ?? null, req.query.limit ?? DEFAULT_HISTORY_PAGE, historyBytes(core.config));
+        const page = await historyPage(core.store, room.id, { before: before ?? null, after, limit: limit ?? DEFAULT_HISTORY_PAGE }, historyBytes(core.config));
         return { room: room.id, messages: page.messages, more: page.more };
       } catch (err) {
         return fail(reply, err);

@@ -1,4 +1,4 @@
-import { MissingRoomError } from './append-plan.js';
+import { ChangeRefused, MissingRoomError } from './append-plan.js';
 
 // How the store's failures reach the core: a driver failure is `unavailable` (retry), a damaged
 // database `internal`, and our own errors pass as they are.
@@ -28,7 +28,7 @@ export class StoreDamagedError extends Error {
 
 /** Wraps driver errors so callers see `unavailable`; our own errors pass through. */
 function unavailable(err: unknown): never {
-  if (err instanceof MissingRoomError || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
+  if (err instanceof MissingRoomError || err instanceof ChangeRefused || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
   throw new StoreUnavailableError(err);
 }
 

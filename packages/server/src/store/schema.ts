@@ -19,6 +19,11 @@ export interface RoomsTable {
   owner: string | null;
   created_at: number;
   last_seq: number;
+  /** How many `msg` events the room's stream has had (unread counts, see messages.num). */
+  msg_count: number;
+  /** Days messages are kept; null: the server's default. */
+  retention: number | null;
+  receipts: number;
 }
 
 export interface MembersTable {
@@ -41,6 +46,36 @@ export interface MessagesTable {
   size: number | null;
   blob: Uint8Array | null;
   ts: number;
+  /** What the stream event is: msg, edit, unsend or reaction. */
+  kind: string;
+  /** Change events: the seq of the message they change. */
+  target: number | null;
+  /** msg: the ordinal among the room's msgs (1, 2, 3…), so unread counts are one look-up. */
+  num: number;
+  /** msg: the seq it answers. */
+  reply_to: number | null;
+  /** msg: JSON array of the user ids it mentions. */
+  mentions: string | null;
+  /** msg: when it was last edited. */
+  edited_at: number | null;
+  /** msg: taken back (text, meta and blob are gone). */
+  unsent: number;
+  /** reaction events: JSON {emoji, on, count}. */
+  detail: string | null;
+}
+
+export interface ReactionsTable {
+  room_id: string;
+  seq: number;
+  emoji: string;
+  user_id: string;
+  ts: number;
+}
+
+export interface MentionsTable {
+  room_id: string;
+  seq: number;
+  user_id: string;
 }
 
 export interface SendsTable {
@@ -64,6 +99,8 @@ export interface Database {
   members: MembersTable;
   messages: MessagesTable;
   sends: SendsTable;
+  reactions: ReactionsTable;
+  mentions: MentionsTable;
 }
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -91,6 +128,9 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addColumn('owner', 'text')
     .addColumn('created_at', sql.raw(bigint), (c) => c.notNull())
     .addColumn('last_seq', sql.raw(bigint), (c) => c.notNull().defaultTo(0))
+    .addColumn('msg_count', sql.raw(bigint), (c) => c.notNull().defaultTo(0))
+    .addColumn('retention', 'integer')
+    .addColumn('receipts', 'integer', (c) => c.notNull().defaultTo(1))
     .execute();
   // Room quotas count a user's rooms; the owner never changes, so appends never touch this index.
   await db.schema.createIndex('rooms_by_owner').ifNotExists().on('rooms').column('owner').execute();
@@ -119,8 +159,41 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addColumn('size', 'integer')
     .addColumn('blob', sql.raw(bytes))
     .addColumn('ts', sql.raw(bigint), (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('msg'))
+    .addColumn('target', sql.raw(bigint))
+    .addColumn('num', sql.raw(bigint), (c) => c.notNull().defaultTo(0))
+    .addColumn('reply_to', sql.raw(bigint))
+    .addColumn('mentions', 'text')
+    .addColumn('edited_at', sql.raw(bigint))
+    .addColumn('unsent', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('detail', 'text')
     .addPrimaryKeyConstraint('messages_pk', ['room_id', 'seq'])
     .execute();
+  await upgradeMessageFeatures(db, bigint);
+  // Change events by the message they change (an unsend empties its edits too).
+  await db.schema.createIndex('messages_by_target').ifNotExists().on('messages').columns(['room_id', 'target']).execute();
+  // Retention deletes by age.
+  await db.schema.createIndex('messages_by_ts').ifNotExists().on('messages').column('ts').execute();
+  await db.schema
+    .createTable('reactions')
+    .ifNotExists()
+    .addColumn('room_id', 'text', (c) => c.notNull())
+    .addColumn('seq', sql.raw(bigint), (c) => c.notNull())
+    .addColumn('emoji', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('ts', sql.raw(bigint), (c) => c.notNull())
+    .addPrimaryKeyConstraint('reactions_pk', ['room_id', 'seq', 'emoji', 'user_id'])
+    .execute();
+  await db.schema
+    .createTable('mentions')
+    .ifNotExists()
+    .addColumn('room_id', 'text', (c) => c.notNull())
+    .addColumn('seq', sql.raw(bigint), (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('mentions_pk', ['room_id', 'seq', 'user_id'])
+    .execute();
+  // Unread mentions of a user in a room: seq above their read cursor.
+  await db.schema.createIndex('mentions_by_user').ifNotExists().on('mentions').columns(['user_id', 'room_id', 'seq']).execute();
   await db.schema
     .createTable('sends')
     .ifNotExists()
@@ -139,4 +212,33 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
+}
+
+/**
+ * Databases made before message features had messages without kind/num and rooms without
+ * msg_count: adds the columns, and numbers the old messages (all were msgs, seqs gapless from 1).
+ */
+async function upgradeMessageFeatures(db: Kysely<Database>, bigint: string): Promise<void> {
+  const tables = await db.introspection.getTables();
+  const columns = (name: string) => new Set(tables.find((t) => t.name === name)?.columns.map((c) => c.name) ?? []);
+  const rooms = columns('rooms');
+  if (!rooms.has('msg_count')) {
+    await db.schema.alterTable('rooms').addColumn('msg_count', sql.raw(bigint), (c) => c.notNull().defaultTo(0)).execute();
+    await db.updateTable('rooms').set({ msg_count: sql<number>`last_seq` }).where('persist', '=', 1).execute();
+  }
+  if (!rooms.has('retention')) await db.schema.alterTable('rooms').addColumn('retention', 'integer').execute();
+  if (!rooms.has('receipts')) await db.schema.alterTable('rooms').addColumn('receipts', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  const messages = columns('messages');
+  const added: Array<[string, (t: ReturnType<Kysely<Database>['schema']['alterTable']>) => { execute(): Promise<void> }]> = [
+    ['kind', (t) => t.addColumn('kind', 'text', (c) => c.notNull().defaultTo('msg'))],
+    ['target', (t) => t.addColumn('target', sql.raw(bigint))],
+    ['num', (t) => t.addColumn('num', sql.raw(bigint), (c) => c.notNull().defaultTo(0))],
+    ['reply_to', (t) => t.addColumn('reply_to', sql.raw(bigint))],
+    ['mentions', (t) => t.addColumn('mentions', 'text')],
+    ['edited_at', (t) => t.addColumn('edited_at', sql.raw(bigint))],
+    ['unsent', (t) => t.addColumn('unsent', 'integer', (c) => c.notNull().defaultTo(0))],
+    ['detail', (t) => t.addColumn('detail', 'text')],
+  ];
+  for (const [name, add] of added) if (!messages.has(name)) await add(db.schema.alterTable('messages')).execute();
+  if (!messages.has('num')) await db.updateTable('messages').set({ num: sql<number>`seq` }).execute();
 }

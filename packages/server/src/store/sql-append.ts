@@ -1,23 +1,24 @@
 import type { Transaction } from 'kysely';
-import { dedupKey, planAppends } from './append-plan.js';
+import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './append-plan.js';
 import type { Database, SqlDialectName } from './schema.js';
 import type { AppendInput, AppendResult } from './store.js';
+import { loadTargets } from './target-rows.js';
 
 /** Rows per multi-row INSERT: stays far below SQLite's and PostgreSQL's bind-parameter limits. */
 const INSERT_CHUNK = 200;
 
 /**
  * One transaction for a whole batch of appends through Kysely (PostgreSQL; SQLite has its own
- * prepared-statement path, sqlite-append.ts): seqs, dedup, messages, read cursors.
+ * prepared-statement path, sqlite-append.ts): seqs, dedup, messages, changes, read cursors.
  */
 export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDialectName, inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
   const roomIds = [...new Set(inputs.map((i) => i.room))];
-  let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', roomIds).orderBy('id');
+  let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq', 'msg_count']).where('id', 'in', roomIds).orderBy('id');
   // PostgreSQL: lock the counters (in id order, so two nodes never deadlock) so concurrent
-  // nodes never hand out the same seq. This also orders the dedup check below after any
-  // concurrent append to the same room.
+  // nodes never hand out the same seq. This also orders the dedup check and the changes' reads
+  // below after any concurrent append to the same room.
   if (dialect === 'postgres') roomQuery = roomQuery.forUpdate();
-  const lastSeq = new Map((await roomQuery.execute()).map((r) => [r.id, Number(r.last_seq)]));
+  const counters = new Map<string, RoomCounters>((await roomQuery.execute()).map((r) => [r.id, { lastSeq: Number(r.last_seq), msgCount: Number(r.msg_count) }]));
 
   const keyed = inputs.filter((i) => i.clientId !== undefined);
   const known = new Map<string, AppendResult>();
@@ -33,15 +34,59 @@ export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDiale
     }
   }
 
-  const plan = planAppends(inputs, lastSeq, known);
+  const targets = await loadTargets(inputs, {
+    message: (room, seq) =>
+      trx.selectFrom('messages').select(['seq', 'kind', 'user_id', 'user_name', 'ts', 'text', 'mime', 'unsent']).where('room_id', '=', room).where('seq', '=', seq).executeTakeFirst(),
+    emoji: (room, seq) =>
+      trx
+        .selectFrom('reactions')
+        .select((eb) => ['emoji', eb.fn.countAll<number>().as('n')])
+        .where('room_id', '=', room)
+        .where('seq', '=', seq)
+        .groupBy('emoji')
+        .execute(),
+    given: async (room, seq, emoji, user) =>
+      (await trx.selectFrom('reactions').select('seq').where('room_id', '=', room).where('seq', '=', seq).where('emoji', '=', emoji).where('user_id', '=', user).executeTakeFirst()) !== undefined,
+  });
+  const plan = planAppends(inputs, counters, known, targets);
+  await writePlan(trx, plan);
+  return plan.results;
+}
+
+async function writePlan(trx: Transaction<Database>, plan: AppendPlan): Promise<void> {
   for (let i = 0; i < plan.messageRows.length; i += INSERT_CHUNK) {
     await trx.insertInto('messages').values(plan.messageRows.slice(i, i + INSERT_CHUNK)).execute();
   }
   for (let i = 0; i < plan.sendRows.length; i += INSERT_CHUNK) {
     await trx.insertInto('sends').values(plan.sendRows.slice(i, i + INSERT_CHUNK)).execute();
   }
-  for (const [room, seq] of plan.lastSeq) {
-    await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', room).where('last_seq', '<', seq).execute();
+  for (let i = 0; i < plan.mentionRows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('mentions').values(plan.mentionRows.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
+  }
+  const c = plan.changes;
+  for (const u of c.updates) await trx.updateTable('messages').set(u.set).where('room_id', '=', u.room).where('seq', '=', u.seq).execute();
+  for (const e of c.erased) {
+    await trx.updateTable('messages').set({ text: null, meta: null }).where('room_id', '=', e.room).where('target', '=', e.seq).where('kind', '=', 'edit').execute();
+    await trx.deleteFrom('reactions').where('room_id', '=', e.room).where('seq', '=', e.seq).execute();
+    await trx.deleteFrom('mentions').where('room_id', '=', e.room).where('seq', '=', e.seq).execute();
+  }
+  for (const r of c.reactionsAdded) await trx.insertInto('reactions').values(r).onConflict((oc) => oc.doNothing()).execute();
+  for (const r of c.reactionsRemoved) {
+    const gone = await trx
+      .deleteFrom('reactions')
+      .where('room_id', '=', r.room_id)
+      .where('seq', '=', r.seq)
+      .where('emoji', '=', r.emoji)
+      .where('user_id', '=', r.user_id)
+      .returning('ts')
+      .executeTakeFirst();
+    // The emoji keeps its place (the time it was first given) while anyone still gives it.
+    if (gone) {
+      await trx.updateTable('reactions').set({ ts: gone.ts }).where('room_id', '=', r.room_id).where('seq', '=', r.seq).where('emoji', '=', r.emoji).where('ts', '>', gone.ts).execute();
+    }
+  }
+  for (const [room, n] of plan.counters) {
+    await trx.updateTable('rooms').set({ last_seq: n.lastSeq, msg_count: n.msgCount }).where('id', '=', room).where('last_seq', '<', n.lastSeq).execute();
   }
   for (const r of plan.readers) {
     await trx
@@ -52,5 +97,6 @@ export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDiale
       .where('read_seq', '<', r.seq)
       .execute();
   }
-  return plan.results;
 }
+
+

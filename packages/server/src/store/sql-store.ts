@@ -3,7 +3,12 @@ import type { UserRef } from '@roomcast/protocol';
 import { MissingRoomError } from './append-plan.js';
 import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
-import { MESSAGE_COLUMNS, toMessage, toRoom } from './rows.js';
+import { toRoom } from './rows.js';
+import { readMessages } from './read-messages.js';
+import { MessageReads } from './sql-reads.js';
+import { pruneMessages } from './retention.js';
+import { searchMessages } from './sql-search.js';
+import { unreadColumns } from './unread.js';
 import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
 import type {
   AddMemberResult,
@@ -13,8 +18,11 @@ import type {
   MemberRecord,
   MembershipRecord,
   NewRoom,
+  ReadOptions,
   RoomCursor,
+  RoomPatch,
   RoomRecord,
+  SearchQuery,
   Store,
   StoredMessage,
 } from './store.js';
@@ -28,6 +36,7 @@ export { MissingRoomError };
  */
 export class SqlStore implements Store {
   private readonly appender: Batcher<AppendInput, AppendResult>;
+  private readonly reads: MessageReads;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -36,6 +45,7 @@ export class SqlStore implements Store {
     /** A faster synchronous group commit for this engine (SQLite), run on Kysely's connection. */
     private readonly nativeAppend?: (inputs: AppendInput[]) => Array<AppendResult | Error>,
   ) {
+    this.reads = new MessageReads(db);
     this.appender = new Batcher({ write: (batch) => this.writeBatch(batch), maxBatch: 512 });
   }
 
@@ -84,6 +94,9 @@ export class SqlStore implements Store {
         owner: room.owner,
         created_at: room.createdAt,
         last_seq: 0,
+        msg_count: 0,
+        retention: room.retention,
+        receipts: room.receipts ? 1 : 0,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
@@ -95,10 +108,12 @@ export class SqlStore implements Store {
     return row ? toRoom(row) : null;
   }
 
-  async updateRoom(id: string, patch: { title?: string | null; capacity?: number | null }): Promise<RoomRecord | null> {
-    const set: Partial<Pick<RoomsTable, 'title' | 'capacity'>> = {};
+  async updateRoom(id: string, patch: RoomPatch): Promise<RoomRecord | null> {
+    const set: Partial<Pick<RoomsTable, 'title' | 'capacity' | 'retention' | 'receipts'>> = {};
     if (patch.title !== undefined) set.title = patch.title;
     if (patch.capacity !== undefined) set.capacity = patch.capacity;
+    if (patch.retention !== undefined) set.retention = patch.retention;
+    if (patch.receipts !== undefined) set.receipts = patch.receipts ? 1 : 0;
     if (Object.keys(set).length > 0) await this.db.updateTable('rooms').set(set).where('id', '=', id).execute();
     return this.getRoom(id);
   }
@@ -106,6 +121,8 @@ export class SqlStore implements Store {
   async deleteRoom(id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('messages').where('room_id', '=', id).execute();
+      await trx.deleteFrom('reactions').where('room_id', '=', id).execute();
+      await trx.deleteFrom('mentions').where('room_id', '=', id).execute();
       await trx.deleteFrom('members').where('room_id', '=', id).execute();
       await trx.deleteFrom('sends').where('room_id', '=', id).execute();
       await trx.deleteFrom('rooms').where('id', '=', id).execute();
@@ -216,6 +233,7 @@ export class SqlStore implements Store {
       .innerJoin('rooms', 'rooms.id', 'members.room_id')
       .selectAll('rooms')
       .select('members.read_seq as read_seq')
+      .select(unreadColumns(userId))
       .where('members.user_id', '=', userId);
     const after = page?.after;
     if (after) {
@@ -224,7 +242,7 @@ export class SqlStore implements Store {
     q = q.orderBy('rooms.last_seq', 'desc').orderBy('rooms.id');
     if (page) q = q.limit(page.limit);
     const rows = await q.execute();
-    const result: MembershipRecord[] = rows.map((r) => ({ ...toRoom(r), readSeq: Number(r.read_seq) }));
+    const result: MembershipRecord[] = rows.map((r) => ({ ...toRoom(r), readSeq: Number(r.read_seq), unread: Number(r.unread), mentions: Number(r.unread_mentions) }));
     const direct = result.filter((r) => r.direct).map((r) => r.id);
     if (direct.length > 0) {
       const peers = await this.db
@@ -260,40 +278,46 @@ export class SqlStore implements Store {
     return Number(row?.read_seq ?? 0);
   }
 
+  async unreadOf(room: string, userId: string, readSeq: number): Promise<{ unread: number; mentions: number }> {
+    const row = await this.db
+      .selectFrom('rooms')
+      .innerJoin('members', (j) => j.onRef('members.room_id', '=', 'rooms.id').on('members.user_id', '=', userId))
+      .select(unreadColumns(userId, readSeq))
+      .where('rooms.id', '=', room)
+      .executeTakeFirst();
+    return { unread: Number(row?.unread ?? 0), mentions: Number(row?.unread_mentions ?? 0) };
+  }
+
   append(input: AppendInput): Promise<AppendResult> {
     return this.appender.push(input);
   }
 
-  async messagesAfter(room: string, since: number, limit: number): Promise<StoredMessage[]> {
-    const rows = await this.db
-      .selectFrom('messages')
-      .select(MESSAGE_COLUMNS)
-      .where('room_id', '=', room)
-      .where('seq', '>', since)
-      .orderBy('seq', 'asc')
-      .limit(limit)
-      .execute();
-    return rows.map(toMessage);
+  messagesAfter(room: string, since: number, limit: number, opts: ReadOptions = {}): Promise<StoredMessage[]> {
+    return this.reads.after(room, since, limit, opts.viewer);
   }
 
-  async messagesBefore(room: string, before: number | null, limit: number): Promise<StoredMessage[]> {
-    let q = this.db.selectFrom('messages').select(MESSAGE_COLUMNS).where('room_id', '=', room);
-    if (before !== null) q = q.where('seq', '<', before);
-    const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.reverse().map(toMessage);
+  messagesBefore(room: string, before: number | null, limit: number, opts: ReadOptions = {}): Promise<StoredMessage[]> {
+    return this.reads.before(room, before, limit, opts.viewer);
   }
 
-  async getBlob(room: string, seq: number): Promise<BinaryPayload | null> {
-    const row = await this.db
-      .selectFrom('messages')
-      .select(['mime', 'file_name', 'blob'])
-      .where('room_id', '=', room)
-      .where('seq', '=', seq)
-      .executeTakeFirst();
-    if (!row || row.mime === null || row.blob === null) return null;
-    const out: BinaryPayload = { mime: row.mime, data: row.blob };
-    if (row.file_name !== null) out.name = row.file_name;
-    return out;
+  messagesSince(room: string, after: number, limit: number, opts: ReadOptions = {}): Promise<StoredMessage[]> {
+    return this.reads.since(room, after, limit, opts.viewer);
+  }
+
+  getMessage(room: string, seq: number, opts: ReadOptions = {}): Promise<StoredMessage | null> {
+    return this.reads.one(room, seq, opts.viewer);
+  }
+
+  async search(query: SearchQuery): Promise<StoredMessage[]> {
+    return readMessages(this.db, await searchMessages(this.db, this.dialect, query), query.userId);
+  }
+
+  pruneMessages(now: number, defaultDays: number): Promise<number> {
+    return pruneMessages(this.db, now, defaultDays);
+  }
+
+  getBlob(room: string, seq: number): Promise<BinaryPayload | null> {
+    return this.reads.getBlob(room, seq);
   }
 
   async pruneDedup(olderThan: number): Promise<number> {

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { dedupKey, planAppends } from './append-plan.js';
+import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './append-plan.js';
 import type { AppendInput, AppendResult } from './store.js';
+import { loadTargetsSync, type TargetRow } from './target-rows.js';
 
 /**
  * The group commit on SQLite with prepared single-row statements: the hot path of every
@@ -8,26 +9,66 @@ import type { AppendInput, AppendResult } from './store.js';
  * Same plan, same rows, same results as SqlStore's Kysely version (the store contract suite runs
  * against this one).
  */
-export function sqliteAppender(db: BetterSqlite3.Database): (inputs: AppendInput[]) => Array<AppendResult | Error> {
-  const roomSeq = db.prepare<[string], { last_seq: number }>('select last_seq from rooms where id = ?');
+export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void = () => {}): (inputs: AppendInput[]) => Array<AppendResult | Error> {
+  const roomSeq = db.prepare<[string], { last_seq: number; msg_count: number }>('select last_seq, msg_count from rooms where id = ?');
   const sent = db.prepare<[string, string], { room_id: string; seq: number; ts: number; msg_id: string }>(
     'select room_id, seq, ts, msg_id from sends where user_id = ? and client_id = ?',
   );
   const insertMessage = db.prepare(
-    'insert into messages (room_id, seq, msg_id, user_id, user_name, text, meta, mime, file_name, size, blob, ts) ' +
-      'values (@room_id, @seq, @msg_id, @user_id, @user_name, @text, @meta, @mime, @file_name, @size, @blob, @ts)',
+    'insert into messages (room_id, seq, msg_id, user_id, user_name, text, meta, mime, file_name, size, blob, ts, kind, target, num, reply_to, mentions, edited_at, unsent, detail) ' +
+      'values (@room_id, @seq, @msg_id, @user_id, @user_name, @text, @meta, @mime, @file_name, @size, @blob, @ts, @kind, @target, @num, @reply_to, @mentions, @edited_at, @unsent, @detail)',
   );
   const insertSend = db.prepare('insert into sends (user_id, client_id, room_id, seq, msg_id, ts) values (@user_id, @client_id, @room_id, @seq, @msg_id, @ts)');
-  const bumpRoom = db.prepare('update rooms set last_seq = ? where id = ? and last_seq < ?');
+  const insertMention = db.prepare('insert or ignore into mentions (room_id, seq, user_id) values (@room_id, @seq, @user_id)');
+  const bumpRoom = db.prepare('update rooms set last_seq = ?, msg_count = ? where id = ? and last_seq < ?');
   const markRead = db.prepare('update members set read_seq = ? where room_id = ? and user_id = ? and read_seq < ?');
+  const reads = {
+    message: db.prepare<[string, number], TargetRow>('select seq, kind, user_id, user_name, ts, text, mime, unsent from messages where room_id = ? and seq = ?'),
+    emoji: db.prepare<[string, number], { emoji: string; n: number }>('select emoji, count(*) as n from reactions where room_id = ? and seq = ? group by emoji'),
+    given: db.prepare<[string, number, string, string], { one: number }>('select 1 as one from reactions where room_id = ? and seq = ? and emoji = ? and user_id = ?'),
+  };
+  const addReaction = db.prepare('insert or ignore into reactions (room_id, seq, emoji, user_id, ts) values (@room_id, @seq, @emoji, @user_id, @ts)');
+  const removeReaction = db.prepare('delete from reactions where room_id = @room_id and seq = @seq and emoji = @emoji and user_id = @user_id returning ts');
+  // The emoji keeps its place (the time it was first given) while anyone still gives it.
+  const keepPlace = db.prepare('update reactions set ts = @ts where room_id = @room_id and seq = @seq and emoji = @emoji and ts > @ts');
+  const eraseEdits = db.prepare("update messages set text = null, meta = null where room_id = ? and target = ? and kind = 'edit'");
+  const eraseReactions = db.prepare('delete from reactions where room_id = ? and seq = ?');
+  const eraseMentions = db.prepare('delete from mentions where room_id = ? and seq = ?');
+  const updates = new Map<string, BetterSqlite3.Statement>();
+  const updateOf = (columns: string[]): BetterSqlite3.Statement => {
+    const key = columns.join(',');
+    let st = updates.get(key);
+    if (!st) updates.set(key, (st = db.prepare(`update messages set ${columns.map((c) => `${c} = @${c}`).join(', ')} where room_id = @room_id and seq = @seq`)));
+    return st;
+  };
+
+  const write = (plan: AppendPlan): void => {
+    for (const row of plan.messageRows) insertMessage.run(row);
+    for (const row of plan.sendRows) insertSend.run(row);
+    for (const row of plan.mentionRows) insertMention.run(row);
+    const c = plan.changes;
+    for (const u of c.updates) updateOf(Object.keys(u.set)).run({ ...u.set, room_id: u.room, seq: u.seq });
+    for (const e of c.erased) {
+      eraseEdits.run(e.room, e.seq);
+      eraseReactions.run(e.room, e.seq);
+      eraseMentions.run(e.room, e.seq);
+    }
+    for (const r of c.reactionsAdded) addReaction.run(r);
+    for (const r of c.reactionsRemoved) {
+      const gone = removeReaction.get(r) as { ts: number } | undefined;
+      if (gone) keepPlace.run({ ...r, ts: gone.ts });
+    }
+    for (const [room, n] of plan.counters) bumpRoom.run(n.lastSeq, n.msgCount, room, n.lastSeq);
+    for (const r of plan.readers) markRead.run(r.seq, r.room, r.user, r.seq);
+  };
 
   const commit = db.transaction((inputs: AppendInput[]): Array<AppendResult | Error> => {
-    const lastSeq = new Map<string, number>();
+    const counters = new Map<string, RoomCounters>();
     const known = new Map<string, AppendResult>();
     for (const input of inputs) {
-      if (!lastSeq.has(input.room)) {
+      if (!counters.has(input.room)) {
         const row = roomSeq.get(input.room);
-        if (row) lastSeq.set(input.room, Number(row.last_seq));
+        if (row) counters.set(input.room, { lastSeq: Number(row.last_seq), msgCount: Number(row.msg_count) });
       }
       if (input.clientId !== undefined) {
         const key = dedupKey(input.from.id, input.clientId);
@@ -36,17 +77,26 @@ export function sqliteAppender(db: BetterSqlite3.Database): (inputs: AppendInput
         if (r) known.set(key, { room: r.room_id, seq: Number(r.seq), ts: Number(r.ts), id: r.msg_id, duplicate: true });
       }
     }
-    const plan = planAppends(inputs, lastSeq, known);
-    for (const row of plan.messageRows) insertMessage.run(row);
-    for (const row of plan.sendRows) insertSend.run(row);
-    for (const [room, seq] of plan.lastSeq) bumpRoom.run(seq, room, seq);
-    for (const r of plan.readers) markRead.run(r.seq, r.room, r.user, r.seq);
+    const targets = loadTargetsSync(inputs, {
+      message: (room, seq) => reads.message.get(room, seq),
+      emoji: (room, seq) => reads.emoji.all(room, seq),
+      given: (room, seq, emoji, user) => reads.given.get(room, seq, emoji, user) !== undefined,
+    });
+    const plan = planAppends(inputs, counters, known, targets);
+    write(plan);
+    if (plan.changes.erased.length > 0) erased = true;
     return plan.results;
   });
+  let erased = false;
 
   return (inputs) => {
     // Kysely's connection is held by the caller, so no other transaction can be open here.
     if (db.inTransaction) throw new Error('sqlite append: a transaction is already open on the connection');
-    return commit(inputs);
+    erased = false;
+    const results = commit(inputs);
+    if (erased) onErase();
+    return results;
   };
 }
+
+

@@ -8,6 +8,7 @@ import type { Database } from './schema.js';
 import { sqliteAppender } from './sqlite-append.js';
 import { guardStore } from './guard.js';
 import { SqlStore } from './sql-store.js';
+import { walScrubber } from './sqlite-scrub.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `roomcast.db`; created when missing. */
@@ -60,6 +61,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStor
       // Checks each page's cells as it is read from disk, so more damage raises SQLITE_CORRUPT
       // instead of yielding short results; it costs only on page-cache misses.
       database.pragma('cell_size_check = ON');
+      // Deleted content (an unsent message's text and file) is zeroed, not left in free space.
+      database.pragma('secure_delete = ON');
       // The appender prepares statements against the schema, so it is made after migrating.
       await new SqlStore(db, 'sqlite').migrate();
     } catch (err) {
@@ -77,7 +80,16 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqlStor
     if (isDamageError(err)) latch.trip({ foundBy: 'query', method: 'checkpoint', problems: [describeError(err)] });
     opts.onCheckpointError?.(err);
   });
-  const store = new SqlStore(db, 'sqlite', () => checkpointer.stop(), sqliteAppender(database));
+  const scrubber = walScrubber(database, (err) => opts.onCheckpointError?.(err));
+  const store = new SqlStore(
+    db,
+    'sqlite',
+    async () => {
+      scrubber.stop();
+      await checkpointer.stop();
+    },
+    sqliteAppender(database, () => scrubber.request()),
+  );
   return guardStore(store, latch);
 }
 

@@ -1,4 +1,4 @@
-import type { RoomInfo, UserRef } from '@roomcast/protocol';
+import type { ReactionCount, ReplyQuote, RoomInfo, UserRef } from '@roomcast/protocol';
 
 // The Store port: everything roomcast keeps. `core/` talks only to this interface; SQLite
 // (embedded) and PostgreSQL (cluster) implement it and pass the same contract suite
@@ -19,8 +19,33 @@ export interface MemberRecord extends UserRef {
 /** A room the user belongs to, with their read cursor (and, for direct rooms, the other user). */
 export interface MembershipRecord extends RoomRecord {
   readSeq: number;
+  /** Unread `msg` events (change events are not counted). */
+  unread: number;
+  /** Unread messages that mention the user. */
+  mentions: number;
   peer?: UserRef;
 }
+
+/** A change to a stored message, appended as an event of the room's stream. */
+export type ChangeInput =
+  | {
+      kind: 'edit';
+      target: number;
+      text: string;
+      meta?: Record<string, unknown>;
+      /** How long after sending the author may edit, ms (0 = always). */
+      windowMs: number;
+    }
+  | {
+      kind: 'unsend';
+      target: number;
+      windowMs: number;
+      /** The room's owner or an admin: may unsend anyone's message at any time. */
+      moderator: boolean;
+    }
+  | { kind: 'reaction'; target: number; emoji: string; on: boolean; maxEmoji: number };
+
+export type StreamKind = 'msg' | 'edit' | 'unsend' | 'reaction';
 
 export interface BinaryPayload {
   mime: string;
@@ -41,26 +66,73 @@ export interface AppendInput {
   meta?: Record<string, unknown>;
   binary?: BinaryPayload;
   ts: number;
+  /** The seq of the room's message this one answers (it must exist). */
+  replyTo?: number;
+  /** User ids the message mentions. */
+  mentions?: string[];
+  /** Not a message but a change to one (`from` is who changes it). */
+  change?: ChangeInput;
 }
 
 export interface AppendResult {
   room: string;
+  /** The event's seq; 0 when a change changed nothing (`already`). */
   seq: number;
   ts: number;
   id: string;
   /** true when this was a retry of an earlier append: nothing new was stored. */
   duplicate: boolean;
+  /** A change that changed nothing (a reaction given twice, a second unsend): no event. */
+  already?: true;
+  /** A reply: the answered message as quoted. */
+  quote?: ReplyQuote;
+  /** A reaction: users giving that emoji afterwards. */
+  count?: number;
 }
 
+/** One event of a room's stream as stored: a message in its current state, or a change to one. */
 export interface StoredMessage {
   room: string;
   seq: number;
+  kind: StreamKind;
   id: string;
+  /** The sender; for a change, who made it. */
   from: UserRef;
   text?: string;
   meta?: Record<string, unknown>;
   binary?: { mime: string; name?: string; size: number };
   ts: number;
+  /** Change events: the changed message's seq. */
+  target?: number;
+  replyTo?: ReplyQuote;
+  mentions?: string[];
+  edited?: number;
+  unsent?: true;
+  reactions?: ReactionCount[];
+  /** Reaction events. */
+  reaction?: { emoji: string; on: boolean; count: number };
+}
+
+/** Whose view a read is for: `reactions[].me` is about this user. */
+export interface ReadOptions {
+  viewer?: string | undefined;
+}
+
+export interface SearchQuery {
+  /** The searching user: only rooms they are a member of are searched. */
+  userId: string;
+  q: string;
+  room?: string | undefined;
+  /** Only messages with ts below this. */
+  before?: number | undefined;
+  limit: number;
+}
+
+export interface RoomPatch {
+  title?: string | null;
+  capacity?: number | null;
+  retention?: number | null;
+  receipts?: boolean;
 }
 
 export type AddMemberResult = 'added' | 'already' | 'full';
@@ -85,7 +157,7 @@ export interface Store {
   /** Creates a room; resolves false when the id is taken. */
   createRoom(room: NewRoom): Promise<boolean>;
   getRoom(id: string): Promise<RoomRecord | null>;
-  updateRoom(id: string, patch: { title?: string | null; capacity?: number | null }): Promise<RoomRecord | null>;
+  updateRoom(id: string, patch: RoomPatch): Promise<RoomRecord | null>;
   /** Deletes a room with its members and messages. */
   deleteRoom(id: string): Promise<void>;
   /** Ephemeral rooms left over from a crash (embedded mode cleans them at start). */
@@ -108,13 +180,26 @@ export interface Store {
   memberRooms(userId: string, page?: { limit: number; after?: RoomCursor | undefined }): Promise<MembershipRecord[]>;
   /** Moves the read cursor forward only; returns the cursor after the move. */
   setReadSeq(room: string, userId: string, seq: number): Promise<number>;
+  /** The user's unread `msg` events and unread mentions in a room, for a read cursor. */
+  unreadOf(room: string, userId: string, readSeq: number): Promise<{ unread: number; mentions: number }>;
 
   /** Stores a message (or, for ephemeral rooms, only assigns its seq). Group-committed. */
   append(input: AppendInput): Promise<AppendResult>;
-  /** Messages with seq > since, ascending, at most limit. */
-  messagesAfter(room: string, since: number, limit: number): Promise<StoredMessage[]>;
-  /** The newest messages with seq < before (all when before is null), ascending, at most limit. */
-  messagesBefore(room: string, before: number | null, limit: number): Promise<StoredMessage[]>;
+  /** Stream events (messages in their current state and changes) with seq > since, ascending, at most limit. */
+  messagesAfter(room: string, since: number, limit: number, opts?: ReadOptions): Promise<StoredMessage[]>;
+  /** The newest messages (msg events only) with seq < before (all when before is null), ascending, at most limit. */
+  messagesBefore(room: string, before: number | null, limit: number, opts?: ReadOptions): Promise<StoredMessage[]>;
+  /** The oldest messages (msg events only) with seq > after, ascending, at most limit. */
+  messagesSince(room: string, after: number, limit: number, opts?: ReadOptions): Promise<StoredMessage[]>;
+  /** One message in its current state; null when there is none with that seq. */
+  getMessage(room: string, seq: number, opts?: ReadOptions): Promise<StoredMessage | null>;
+  /** Messages (not unsent) whose text contains `q`, newest first, in the user's rooms. */
+  search(query: SearchQuery): Promise<StoredMessage[]>;
+  /**
+   * Deletes the messages older than their room's retention (or `defaultDays` for rooms without
+   * one; 0 = keep), with their reactions, mentions and change events. Returns how many rows went.
+   */
+  pruneMessages(now: number, defaultDays: number): Promise<number>;
   getBlob(room: string, seq: number): Promise<BinaryPayload | null>;
   /** Forgets idempotency keys older than the given time. */
   pruneDedup(olderThan: number): Promise<number>;

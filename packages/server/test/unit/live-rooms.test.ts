@@ -30,7 +30,7 @@ function session(id: string, userId: string): Session & { conn: FakeConnection }
   return new Session(conn, { id: userId, name: userId, guest: true, admin: false }, new TokenBucket(0, 1, 0), { exp: null, rooms: [] }) as Session & { conn: FakeConnection };
 }
 
-const info = (id: string): RoomInfo => ({ id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 0 });
+const info = (id: string): RoomInfo => ({ id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: null, createdAt: 0, retention: null, receipts: true });
 const text = (s: string) => ({ data: new TextEncoder().encode(s), binary: false });
 
 /** LiveRooms with a policy whose stream limit is `limit` buffered bytes; records who fell behind. */

@@ -10,9 +10,9 @@ import { FakeConnection } from '../kit/fake-connection.js';
 // The server's Sequencer, on its own: messages of a room from other nodes reach local members in
 // seq order, once, whatever order (or gaps) they come in.
 
-const info = (persist = true): RoomInfo => ({ id: 'r', title: null, capacity: null, visibility: 'public', persist, direct: false, owner: null, createdAt: 0 });
+const info = (persist = true): RoomInfo => ({ id: 'r', title: null, capacity: null, visibility: 'public', persist, direct: false, owner: null, createdAt: 0, retention: null, receipts: true });
 const frame = (seq: number, text = `m${seq}`) => ({ data: new TextEncoder().encode(JSON.stringify({ op: 'msg', room: 'r', seq, text })), binary: false, seq });
-const stored = (seq: number): StoredMessage => ({ room: 'r', seq, id: `m${seq}`, from: { id: 'u', name: 'U' }, text: `stored ${seq}`, ts: 0 });
+const stored = (seq: number): StoredMessage => ({ room: 'r', seq, kind: 'msg', id: `m${seq}`, from: { id: 'u', name: 'U' }, text: `stored ${seq}`, ts: 0 });
 
 function setup(o: { persist?: boolean; lastSeq?: number; rows?: StoredMessage[]; failLoads?: number } = {}) {
   const conn = new FakeConnection('s');

@@ -1,0 +1,46 @@
+import { MAX_REACTIONS_PER_MESSAGE, type RequestOf } from '@roomcast/protocol';
+import type { AppendResult } from '../store/store.js';
+import type { RequestContext } from './context.js';
+import type { HandlerDeps } from './deps.js';
+import { ChatError } from './errors.js';
+import { checkMessage } from './messages.js';
+
+// Changes to messages: edit, unsend, react. Each is appended to the room's stream like a
+// message (the store checks it against the message inside the same commit, so two changes
+// racing on one message cannot both pass a check that only one may), delivered live, and
+// streamed again by `join {since}`.
+
+type ChangeDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery'>;
+
+export async function edit(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'edit'>): Promise<void> {
+  checkMessage(d.config, req);
+  const room = await d.membership.requireMember(ctx.session, req.room);
+  const change = { kind: 'edit' as const, target: req.seq, text: req.text, windowMs: d.config.editWindowMs, ...(req.meta !== undefined ? { meta: req.meta } : {}) };
+  await d.delivery.post(ctx, room, { change }, {}, (res) => ({ room: res.room, seq: res.seq, target: req.seq, editedAt: res.ts }));
+}
+
+export async function unsend(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'unsend'>): Promise<void> {
+  const room = await d.membership.requireMember(ctx.session, req.room);
+  const u = ctx.session.user;
+  // Room roles beyond the owner come with moderation (issue 16); until then the owner and admins.
+  const moderator = u.admin || (room.owner !== null && room.owner === u.id);
+  const change = { kind: 'unsend' as const, target: req.seq, windowMs: d.config.editWindowMs, moderator };
+  await d.delivery.post(ctx, room, { change }, {}, (res) => ({ room: res.room, ...(res.already ? { already: true } : { seq: res.seq }), target: req.seq }));
+}
+
+export async function react(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'react'>): Promise<void> {
+  const emoji = req.emoji.trim();
+  if (emoji.length === 0 || /\p{Cc}/u.test(emoji)) throw new ChatError('bad_request', 'emoji must be visible characters, such as "👍" or "+1"');
+  const room = await d.membership.requireMember(ctx.session, req.room);
+  const on = req.on ?? true;
+  const change = { kind: 'reaction' as const, target: req.seq, emoji, on, maxEmoji: MAX_REACTIONS_PER_MESSAGE };
+  await d.delivery.post(ctx, room, { change }, {}, (res: AppendResult) => ({
+    room: res.room,
+    ...(res.already ? {} : { seq: res.seq }),
+    target: req.seq,
+    emoji,
+    on,
+    count: res.count ?? 0,
+    ...(res.already ? { already: true } : {}),
+  }));
+}
