@@ -1,3 +1,4 @@
+import type { UserRef, WelcomeEvent } from '@roomcast/protocol';
 import { isTransient, RETRY_AFTER_MS, RoomcastError } from './errors.js';
 import { newClientId } from './ids.js';
 import type { Link } from './link.js';
@@ -6,7 +7,7 @@ import type { ResolvedOptions } from './options.js';
 import type { OutboxEntry, Pending } from './outbox.js';
 import type { ReplyHandler } from './requests.js';
 import type { RoomLink } from './room.js';
-import { checkContent, encodeSend, ownMessage, sendResult } from './sends.js';
+import { checkContent, encodeSend, ownMessage, quoteOf, sendResult } from './sends.js';
 import { later } from './timers.js';
 import type { ClientStats, PostContent, SendResult } from './types.js';
 
@@ -26,6 +27,14 @@ export class Channel implements RoomLink {
 
   get userId(): string | null {
     return this.link.user?.id ?? null;
+  }
+
+  get user(): UserRef | null {
+    return this.link.user;
+  }
+
+  get limits(): WelcomeEvent['limits'] | null {
+    return this.link.limits;
   }
 
   get connected(): boolean {
@@ -85,7 +94,7 @@ export class Channel implements RoomLink {
           requests.outbox.delete(ref);
           this.stats.acknowledged++;
           const result = sendResult(reply, id);
-          this.stored(ownMessage(result, content, this.link.user, direct));
+          this.stored(ownMessage(result, content, this.link.user, direct, quoteOf(reply)));
           resolve(result);
         },
         fail: (err) => {

@@ -2,10 +2,12 @@ import { DIRECT_PREFIX, type RoomSummary, type ServerEvent, type UserRef, type W
 import { Channel } from './channel.js';
 import { Emitter, type Listener } from './emitter.js';
 import { Link } from './link.js';
-import { toMessage, type Message } from './messages.js';
+import { isMsgEvent, toMessage, type Message } from './messages.js';
 import { resolveOptions, type ClientOptions } from './options.js';
+import { searchBody } from './room-requests.js';
 import { Room } from './room.js';
-import type { BinaryOptions, ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, JoinOptions, SendOptions } from './types.js';
+import { changeItem, messageItem } from './stream.js';
+import type { BinaryOptions, ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, JoinOptions, SearchOptions, SearchResult, SendOptions } from './types.js';
 import { httpOrigin } from './url.js';
 
 // The public API. The connection lifecycle is the Link's (link.ts), the request API the
@@ -147,6 +149,27 @@ export class RoomcastClient {
     return all;
   }
 
+  /**
+   * Finds messages whose text contains `q` (1–200 characters; case-insensitive for Latin
+   * letters; any substring, so two Chinese characters find a longer phrase) in your rooms, or in
+   * `room` only: newest first, in their current state. Hits in rooms this client follows are
+   * the rooms' kept Message objects, kept current from then on. Page on with `before: next`.
+   */
+  async search(q: string, options: SearchOptions = {}): Promise<SearchResult> {
+    const body = searchBody(q, options);
+    // Where each followed room stood when the search went out (see MessageCache.adopt).
+    const cuts = new Map([...this.followed].map(([id, room]) => [id, room.lastSeq]));
+    const r = await this.channel.request(body, 'resend', true);
+    const raw = Array.isArray(r.messages) ? (r.messages as unknown[]) : [];
+    const messages = raw.filter(isMsgEvent).map((e) => {
+      const m = toMessage(e, this.link.user?.id ?? null);
+      return this.followed.get(m.room)?.adopt([m], cuts.get(m.room) ?? 0)[0] ?? m;
+    });
+    const result: SearchResult = { messages, more: r.more === true };
+    if (typeof r.next === 'number') result.next = r.next;
+    return result;
+  }
+
   /** A full URL for a binary message's bytes (it carries your token: don't share it), or null. */
   fileUrl(message: Message): string | null {
     const path = message.binary?.url;
@@ -193,17 +216,17 @@ export class RoomcastClient {
   /** Routes a frame to its room. */
   private received(f: ServerEvent, payload: Uint8Array | undefined): void {
     switch (f.op) {
-      case 'msg': {
-        let room = this.followed.get(f.room);
-        if (!room) {
-          // The server attaches us to a direct conversation by itself when someone writes.
-          if (!f.room.startsWith(DIRECT_PREFIX)) return;
-          room = this.follow(f.room, f.seq - 1);
-          room.resume(undefined);
-        }
-        room.receive(toMessage(f, this.link.user?.id ?? null, payload));
+      case 'msg':
+        this.streamOf(f.room, f.seq)?.receive(messageItem(toMessage(f, this.link.user?.id ?? null, payload)), true);
         return;
-      }
+      case 'edit':
+      case 'unsend':
+      case 'reaction':
+        this.streamOf(f.room, f.seq)?.receive(changeItem(f), true);
+        return;
+      case 'receipt':
+        this.followed.get(f.room)?.receipt(f);
+        return;
       case 'presence':
         this.followed.get(f.room)?.presence(f);
         return;
@@ -218,13 +241,20 @@ export class RoomcastClient {
     }
   }
 
+  /**
+   * The room a stream event at `seq` belongs to. The server attaches us to a direct conversation
+   * by itself when someone writes (or changes a message): such a room is followed from here.
+   */
+  private streamOf(id: string, seq: number): Room | undefined {
+    const room = this.followed.get(id);
+    if (room || !id.startsWith(DIRECT_PREFIX)) return room;
+    const followed = this.follow(id, seq - 1);
+    followed.resume(undefined);
+    return followed;
+  }
+
   /** Our stored message takes its seq in the room's sequence, like anyone else's. */
   private stored(m: Message): void {
-    let room = this.followed.get(m.room);
-    if (!room && m.direct) {
-      room = this.follow(m.room, m.seq - 1);
-      room.resume(undefined);
-    }
-    room?.receive(m);
+    this.streamOf(m.room, m.seq)?.receive(messageItem(m), false);
   }
 }

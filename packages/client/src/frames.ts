@@ -1,6 +1,7 @@
 import { decodeBinaryFrame, type ServerEvent } from '@roomcast/protocol';
 import { RoomcastError } from './errors.js';
 import { isMsgEvent } from './messages.js';
+import { CHANGE_OPS, isChangeEvent } from './stream.js';
 
 export type ParsedFrame =
   | { ok: true; frame: ServerEvent; payload?: Uint8Array }
@@ -13,8 +14,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Decodes one frame from the server: JSON text, or a binary frame (a JSON header, here a `msg`,
- * then the payload). Checked as far as delivery depends on it: an `op`, and for a `msg` the room,
- * seq, id and sender. Past that the server is trusted for shape.
+ * then the payload). Checked as far as delivery depends on it: an `op`, for a `msg` the room,
+ * seq, id and sender, for a change (edit, unsend, reaction) what applying it reads. Past that
+ * the server is trusted for shape.
  */
 export function parseFrame(data: string | Uint8Array): ParsedFrame {
   let value: unknown;
@@ -34,6 +36,9 @@ export function parseFrame(data: string | Uint8Array): ParsedFrame {
   if (!isObject(value) || typeof value.op !== 'string') return { ok: false };
   if (value.op === 'msg' && !isMsgEvent(value)) {
     return { ok: false, error: new RoomcastError('bad_request', 'the server sent a msg without room, seq, id or sender; it was ignored') };
+  }
+  if (CHANGE_OPS.has(value.op) && !isChangeEvent(value)) {
+    return { ok: false, error: new RoomcastError('bad_request', `the server sent a "${value.op}" event without room, seq, target or its own fields; it was ignored`) };
   }
   const frame = value as unknown as ServerEvent;
   return payload ? { ok: true, frame, payload } : { ok: true, frame };

@@ -1,15 +1,24 @@
-import type { PresenceEvent, RoomInfo, TypingEvent, UserRef } from '@roomcast/protocol';
+import type { EditEvent, PresenceEvent, ReactionEvent, ReceiptEvent, RoomInfo, TypingEvent, UnsendEvent, UserRef, WelcomeEvent } from '@roomcast/protocol';
 import { Emitter, type Listener } from './emitter.js';
-import { isTransient, RETRY_AFTER_MS, RoomcastError } from './errors.js';
+import { RoomcastError } from './errors.js';
 import { Feed, type FeedLink } from './feed.js';
+import { MessageCache } from './message-cache.js';
 import { isMsgEvent, toMessage, type Message } from './messages.js';
 import type { ResolvedOptions } from './options.js';
-import { cancel, later, now, type TimerHandle } from './timers.js';
-import type { BinaryOptions, HistoryOptions, HistoryPage, MemberInfo, PostContent, SendOptions, SendResult } from './types.js';
+import { RoomJoin, type JoinLink } from './room-join.js';
+import { changeCall, editBody, editResult, historyBody, membersOf, reactBody, reactResult, roomInfoOf, unsendBody, unsendResult, updateBody } from './room-requests.js';
+import { changeItem, type ChangeEvent, type StreamItem } from './stream.js';
+import { now } from './timers.js';
+import type { BinaryOptions, EditOptions, EditResult, HistoryOptions, HistoryPage, MemberInfo, PostContent, ReactResult, SendOptions, SendResult, UnsendResult, UpdateOptions } from './types.js';
 
 /** @internal What a Room needs from its client: the connection to talk over, and its settings. */
-export interface RoomLink extends FeedLink {
+export interface RoomLink extends FeedLink, JoinLink {
   readonly options: Pick<ResolvedOptions, 'history' | 'typingInterval' | 'requestTimeout'>;
+  /** The signed-in user (our own changes are made by them) and their id (their messages are `mine`). */
+  readonly user: UserRef | null;
+  readonly userId: string | null;
+  /** The server's limits (an edit's text is checked against them). */
+  readonly limits: WelcomeEvent['limits'] | null;
   /** A frame without a reply (typing): only while connected, never queued. */
   fire(body: Record<string, unknown>): void;
   /** A message through the client's outbox: resolves once stored. */
@@ -41,9 +50,37 @@ export interface ClosedContext {
   error?: RoomcastError;
 }
 
+/** A message of the room changed; `message` is that Message, already updated, when the room keeps it. */
+export interface ChangeContext<E extends ChangeEvent = ChangeEvent> {
+  room: Room;
+  event: E;
+  message?: Message;
+}
+
+export type EditContext = ChangeContext<EditEvent>;
+export type UnsendContext = ChangeContext<UnsendEvent>;
+export type ReactionContext = ChangeContext<ReactionEvent>;
+
+/** A member read the room up to `seq` (their read cursor moved). */
+export interface ReceiptContext {
+  room: Room;
+  user: UserRef;
+  seq: number;
+}
+
 export interface RoomEvents {
   /** Every message of the room, in seq order, each exactly once (your own sends included). */
   message: Message;
+  /** A message was edited (text, and meta when given). */
+  edit: EditContext;
+  /** A message was taken back: its text, meta and binary are gone. */
+  unsend: UnsendContext;
+  /** Someone gave or took back a reaction. */
+  reaction: ReactionContext;
+  /** Any of the three above, after its own event: one listener to re-render a changed message. */
+  change: ChangeContext;
+  /** Another member read up to a seq (not in rooms created with `receipts: false`). */
+  receipt: ReceiptContext;
   presence: PresenceContext;
   typing: TypingContext;
   /** The owner changed the room's title or capacity. */
@@ -62,17 +99,12 @@ export class Room {
   private onlineMembers: readonly UserRef[] = [];
 
   private readonly events = new Emitter<RoomEvents>();
-  /** Its messages: ordering, holding for the app, gap filling. */
+  /** Its stream: ordering, holding for the app, gap filling. */
   private readonly feed: Feed;
-  /** The app joined it: re-joined after every reconnect. A direct room followed only for `dm` is not. */
-  private wanted = false;
-  private joining = false;
-  private historyCount: number;
-  private ready: Promise<Room> | null = null;
-  private readyWaiter: { resolve: (r: Room) => void; reject: (e: RoomcastError) => void; timer: TimerHandle } | null = null;
-  private retryTimer: TimerHandle | undefined;
-  /** Bumped whenever the connection ends: a join reply from before is not acted on. */
-  private round = 0;
+  /** The Message objects it handed out, kept current. */
+  private readonly cache: MessageCache;
+  /** Its joins: the first, after each reconnect, to fill a gap. */
+  private readonly join: RoomJoin<Room>;
   private lastTyping = -Infinity;
   private ended = false;
 
@@ -82,8 +114,13 @@ export class Room {
     readonly id: string,
     position?: number,
   ) {
-    this.feed = new Feed(link, id, position, (m) => this.events.emit('message', m));
-    this.historyCount = link.options.history;
+    this.cache = new MessageCache(() => link.userId);
+    this.feed = new Feed(link, id, position, { deliver: (item) => this.deliver(item), rejoin: () => this.join.rejoin() });
+    this.join = new RoomJoin<Room>(link, id, this.feed, this, {
+      accepted: (reply, history) => this.accepted(reply, history),
+      synced: () => this.events.emit('presence', { room: this, event: 'sync', online: this.onlineCount, members: this.onlineMembers }),
+      failed: (err) => this.end('error', err),
+    });
   }
 
   /** Settings from the last join (null until the first join answered). */
@@ -101,14 +138,22 @@ export class Room {
     return this.onlineMembers;
   }
 
-  /** Seq of the last message delivered in order; store it to resume later with `join(id, { since })`. */
+  /**
+   * Seq of the last stream event (message, edit, unsend or reaction) delivered in order; store it
+   * to resume later with `join(id, { since })`.
+   */
   get lastSeq(): number {
     return this.feed.lastSeq;
   }
 
+  /** The kept Message with this seq, current (see `message` and `history`), if the room has it. */
+  message(seq: number): Message | undefined {
+    return this.cache.get(seq);
+  }
+
   /** Joined on the current connection. */
   get joined(): boolean {
-    return this.feed.live && this.wanted;
+    return this.feed.live && this.join.wanted;
   }
 
   /** Adds a listener; returns its unsubscribe function. */
@@ -135,14 +180,31 @@ export class Room {
     return this.link.post({ room: this.id }, { ...options, data: bytes });
   }
 
-  /** Pages back through stored messages (oldest first within a page). */
+  /**
+   * Pages through stored messages, oldest first within a page: back with `before`, forward with
+   * `after`. They come in their current state, and the room keeps them current from then on.
+   */
   async history(options: HistoryOptions = {}): Promise<HistoryPage> {
-    const body: Record<string, unknown> = { op: 'history', room: this.id };
-    if (options.before !== undefined) body.before = options.before;
-    if (options.limit !== undefined) body.limit = options.limit;
+    const body = historyBody(this.id, options);
+    const after = this.lastSeq;
     const r = await this.request(body);
     const raw = Array.isArray(r.messages) ? (r.messages as unknown[]) : [];
-    return { messages: raw.filter(isMsgEvent).map((e) => toMessage(e, this.link.userId)), more: r.more === true };
+    return { messages: this.adopt(raw.filter(isMsgEvent).map((e) => toMessage(e, this.link.userId)), after), more: r.more === true };
+  }
+
+  /** Changes the text (and, with `meta`, the meta) of your message `seq`. */
+  async edit(seq: number, text: string, options: EditOptions = {}): Promise<EditResult> {
+    return this.changeRequest(editBody(this.id, seq, text, options, this.link.limits), (r) => editResult(r, seq));
+  }
+
+  /** Takes message `seq` back (yours, or anyone's as the room's owner): its content is deleted. */
+  async unsend(seq: number): Promise<UnsendResult> {
+    return this.changeRequest(unsendBody(this.id, seq), (r) => unsendResult(r, seq));
+  }
+
+  /** Gives (`on`, the default) or takes back your reaction `emoji` to message `seq`. */
+  async react(seq: number, emoji: string, on = true): Promise<ReactResult> {
+    return this.changeRequest(reactBody(this.id, seq, emoji, on), (r) => reactResult(r, seq, emoji, on));
   }
 
   /** Moves your read cursor (never backwards); defaults to the last delivered message. */
@@ -162,10 +224,15 @@ export class Room {
     this.link.fire({ op: 'typing', room: this.id });
   }
 
-  /** Every member with an online flag (`members` holds only those online). */
+  /** Every member with an online flag and read cursor (`members` holds only those online). */
   async listMembers(): Promise<MemberInfo[]> {
-    const r = await this.request({ op: 'members', room: this.id });
-    return Array.isArray(r.members) ? (r.members as MemberInfo[]) : [];
+    return membersOf(await this.request({ op: 'members', room: this.id }));
+  }
+
+  /** Changes the room's settings (owner or admin); resolves with the new settings, also announced on `update`. */
+  async update(options: UpdateOptions): Promise<RoomInfo> {
+    const r = await this.request(updateBody(this.id, options));
+    return r.room as RoomInfo;
   }
 
   /** Ends your membership. The room stops delivering at once; resolves when the server agreed. */
@@ -183,51 +250,38 @@ export class Room {
 
   /** @internal The app asked to join; `since` resumes from a stored position. */
   want(options: { since?: number | undefined; history?: number | undefined }): Promise<Room> {
-    if (this.ready) return this.ready;
-    this.wanted = true;
-    this.feed.hold();
-    if (options.since !== undefined) this.feed.startAt(options.since);
-    if (options.history !== undefined) this.historyCount = options.history;
-    this.ready = new Promise<Room>((resolve, reject) => {
-      const ms = this.link.options.requestTimeout;
-      const timer = later(() => {
-        const err = new RoomcastError('timeout', `joining room "${this.id}" took over ${ms} ms; check the connection and retry`);
-        this.end('error', err);
-      }, ms);
-      this.readyWaiter = { resolve, reject, timer };
-    });
-    if (this.link.connected && !this.joining) this.startJoin();
-    return this.ready;
+    return this.join.want(options);
   }
 
   /** @internal The server answered a `create`: joined, at position `lastSeq`. */
   created(reply: Record<string, unknown>): void {
-    this.wanted = true;
-    this.historyCount = 0;
-    this.ready = Promise.resolve(this);
-    this.feed.hold();
-    this.joinedWith(reply);
+    this.join.created(reply);
   }
 
   /** @internal A new connection is ready: re-join, or for a followed direct room, catch up. */
   resume(lastSeqOnServer: number | undefined): void {
-    if (this.ended) return;
-    if (this.wanted || (lastSeqOnServer !== undefined && lastSeqOnServer > this.feed.lastSeq)) this.startJoin();
-    else this.feed.attached();
+    this.join.resume(lastSeqOnServer);
   }
 
   /** @internal The connection ended: whatever was in flight is void. */
   disconnected(): void {
-    this.round++;
-    this.joining = false;
-    cancel(this.retryTimer);
-    this.retryTimer = undefined;
+    this.join.disconnected();
     this.feed.disconnected();
   }
 
-  /** @internal A `msg` from the server, or our own message the server acknowledged. */
-  receive(message: Message): void {
-    if (!this.ended) this.feed.offer(message);
+  /** @internal A stream event from the server, or (`fromServer` false) our own message the server acknowledged. */
+  receive(item: StreamItem, fromServer: boolean): void {
+    if (!this.ended) this.feed.offer(item, fromServer);
+  }
+
+  /** @internal */
+  receipt(e: ReceiptEvent): void {
+    if (!this.ended) this.events.emit('receipt', { room: this, user: e.user, seq: e.seq });
+  }
+
+  /** @internal Messages the app loaded (history, search): the kept objects, current (see MessageCache.adopt). */
+  adopt(messages: readonly Message[], after: number): Message[] {
+    return this.cache.adopt(messages, after);
   }
 
   /** @internal */
@@ -249,79 +303,45 @@ export class Room {
     if (this.ended) return;
     if (info.deleted) return this.end('deleted');
     if (info.kicked) return this.end('kicked');
-    const fresh: RoomInfo = {
-      id: info.id,
-      title: info.title,
-      capacity: info.capacity,
-      visibility: info.visibility,
-      persist: info.persist,
-      direct: info.direct,
-      owner: info.owner,
-      createdAt: info.createdAt,
-    };
+    const fresh = roomInfoOf(info);
     this.roomInfo = fresh;
     this.events.emit('update', { room: this, info: fresh });
   }
 
   /** @internal The client stopped: a pending join fails with the same error. */
   stopped(error: RoomcastError): void {
-    this.disconnected();
-    if (this.readyWaiter) {
-      cancel(this.readyWaiter.timer);
-      this.readyWaiter.reject(error);
-      this.readyWaiter = null;
-      this.ready = null;
-    }
+    this.join.stopped(error);
+    this.feed.disconnected();
   }
 
   /** @internal This client no longer follows the room (its client forgets it on `closed`). */
   end(reason: ClosedContext['reason'], error?: RoomcastError): void {
     if (this.ended) return;
     this.ended = true;
-    this.wanted = false;
-    this.disconnected();
-    if (this.readyWaiter) {
-      cancel(this.readyWaiter.timer);
-      this.readyWaiter.reject(error ?? new RoomcastError('not_member', `room "${this.id}" was ${reason} before the join finished`));
-      this.readyWaiter = null;
-    }
+    this.join.end(error ?? new RoomcastError('not_member', `room "${this.id}" was ${reason} before the join finished`));
     this.feed.close();
     this.events.emit('closed', error ? { room: this, reason, error } : { room: this, reason });
   }
 
-  // ---- joining --------------------------------------------------------------------------------------
-
-  private startJoin(): void {
-    this.joining = true;
-    this.feed.joining();
-    const round = this.round;
-    const body: Record<string, unknown> = { op: 'join', room: this.id };
-    // Resuming: exactly what came after our position. First time: the recent history.
-    if (this.feed.positioned) body.since = this.feed.lastSeq;
-    else body.history = this.historyCount;
-    this.link.call(body, 'forget', false, (err, reply) => {
-      if (round !== this.round || this.ended) return;
-      this.joining = false;
-      if (reply) this.joinedWith(reply);
-      else if (err && isTransient(err.code)) this.retryLater(() => this.startJoin());
-      else if (err && err.code !== 'disconnected' && err.code !== 'closed') this.end('error', err);
-    });
-  }
-
-  private joinedWith(reply: Record<string, unknown>): void {
+  /** A join (or create) was accepted: its settings, online users and position. */
+  private accepted(reply: Record<string, unknown>, history: number): boolean {
     const info = reply.room as RoomInfo;
     this.roomInfo = info;
     this.onlineCount = Number(reply.online ?? 0);
     this.onlineMembers = Array.isArray(reply.members) ? (reply.members as UserRef[]) : [];
-    const first = this.feed.joined(Number(reply.lastSeq), info.persist, this.historyCount);
-    if (this.readyWaiter) {
-      cancel(this.readyWaiter.timer);
-      this.readyWaiter.resolve(this);
-      this.readyWaiter = null;
-    } else if (!first) {
-      this.events.emit('presence', { room: this, event: 'sync', online: this.onlineCount, members: this.onlineMembers });
-    }
-    this.feed.flow();
+    return this.feed.joined(Number(reply.lastSeq), info.persist, history);
+  }
+
+  /** An item in order: a message is kept and delivered; a change is applied to its message, then announced. */
+  private deliver(item: StreamItem): void {
+    if (item.kind === 'message') return this.events.emit('message', this.cache.delivered(item.message));
+    const e = item.event;
+    const message = this.cache.change(e);
+    const base = message ? { room: this, message } : { room: this };
+    if (e.op === 'edit') this.events.emit('edit', { ...base, event: e });
+    else if (e.op === 'unsend') this.events.emit('unsend', { ...base, event: e });
+    else this.events.emit('reaction', { ...base, event: e });
+    this.events.emit('change', { ...base, event: e });
   }
 
   /** A request whose reply nothing else depends on; repeated after a reconnect (it is safe to). */
@@ -329,11 +349,10 @@ export class Room {
     return new Promise((resolve, reject) => this.link.call(body, 'resend', true, (err, reply) => (reply ? resolve(reply) : reject(err))));
   }
 
-  private retryLater(fn: () => void): void {
-    cancel(this.retryTimer);
-    this.retryTimer = later(() => {
-      this.retryTimer = undefined;
-      if (this.link.connected && !this.ended) fn();
-    }, RETRY_AFTER_MS);
+  /** An edit, unsend or reaction; our own change takes its place in the stream (see `changeCall`). */
+  private changeRequest<T>(body: Record<string, unknown>, result: (reply: Record<string, unknown>) => T): Promise<T> {
+    return changeCall(this.link, body, result, (own) => {
+      if (!this.ended) this.feed.offer(changeItem(own), false);
+    });
   }
 }

@@ -1,12 +1,14 @@
-import { encodeBinaryFrame, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
+import { encodeBinaryFrame, MAX_MENTIONS, type ReplyQuote, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
 import { RoomcastError } from './errors.js';
-import type { Message } from './messages.js';
-import type { PostContent, SendResult } from './types.js';
+import { copyQuote, setMentions, type Message } from './messages.js';
+import type { PostContent, SendOptions, SendResult } from './types.js';
 
 // Building `send`/`dm` requests and the Message our own acknowledged send becomes.
 
 /** Local checks of a message against the server's limits (known after the first welcome). */
 export function checkContent(content: PostContent, limits: WelcomeEvent['limits'] | null): RoomcastError | null {
+  const threading = checkThreading(content);
+  if (threading) return threading;
   if ('data' in content) {
     if (content.data.byteLength === 0) return new RoomcastError('bad_request', 'a binary message needs at least one byte');
     if (typeof content.mime !== 'string' || content.mime === '') return new RoomcastError('bad_request', 'a binary message needs a mime type, e.g. image/png');
@@ -22,10 +24,26 @@ export function checkContent(content: PostContent, limits: WelcomeEvent['limits'
   return null;
 }
 
+/** `replyTo` and `mentions`, checked as the server would (so a mistake fails at once, not after a round trip). */
+function checkThreading(o: SendOptions): RoomcastError | null {
+  if (o.replyTo !== undefined && !(Number.isInteger(o.replyTo) && o.replyTo > 0)) {
+    return new RoomcastError('bad_request', `replyTo must be the seq of a message (a positive integer), not ${String(o.replyTo)}`);
+  }
+  if (o.mentions !== undefined) {
+    if (!Array.isArray(o.mentions) || o.mentions.some((u) => typeof u !== 'string' || u.length === 0 || u.length > 128)) {
+      return new RoomcastError('bad_request', 'mentions must be a list of user ids (strings of 1–128 characters)');
+    }
+    if (new Set(o.mentions).size > MAX_MENTIONS) return new RoomcastError('bad_request', `a message may mention at most ${MAX_MENTIONS} users`);
+  }
+  return null;
+}
+
 /** The frame of a send (to a room) or dm (to a user): JSON text, or a binary frame with the bytes. */
 export function encodeSend(target: { room: string } | { to: string }, ref: number, id: string, content: PostContent): string | Uint8Array {
   const header: Record<string, unknown> = 'to' in target ? { op: 'dm', ref, to: target.to, id } : { op: 'send', ref, room: target.room, id };
   if (content.meta !== undefined) header.meta = content.meta;
+  if (content.replyTo !== undefined) header.replyTo = content.replyTo;
+  if (content.mentions !== undefined && content.mentions.length > 0) header.mentions = unique(content.mentions);
   if ('data' in content) return encodeBinaryFrame({ ...header, mime: content.mime, ...(content.name ? { name: content.name } : {}) }, content.data);
   return JSON.stringify({ ...header, text: content.text });
 }
@@ -43,10 +61,21 @@ export function sendResult(reply: Record<string, unknown>, id: string): SendResu
   return result;
 }
 
-/** Our acknowledged message, to take its seq in the room like anyone else's. */
-export function ownMessage(r: SendResult, content: PostContent, me: UserRef | null, direct: boolean): Message {
-  const m: Message = { room: r.room, seq: r.seq, id: r.id, from: me ?? { id: '', name: '' }, ts: r.ts, mine: true, direct };
+/** The quote a send's reply carries for a reply (the server's view of the answered message), if any. */
+export function quoteOf(reply: Record<string, unknown>): ReplyQuote | undefined {
+  const q = reply.replyTo;
+  return typeof q === 'object' && q !== null && typeof (q as ReplyQuote).seq === 'number' ? copyQuote(q as ReplyQuote) : undefined;
+}
+
+/**
+ * Our acknowledged message, to take its seq in the room like anyone else's. Without a quote
+ * from the reply, `replyTo` holds only the seq; the room fills it from the answered message.
+ */
+export function ownMessage(r: SendResult, content: PostContent, me: UserRef | null, direct: boolean, quote?: ReplyQuote): Message {
+  const m: Message = { room: r.room, seq: r.seq, id: r.id, from: me ?? { id: '', name: '' }, ts: r.ts, mine: true, direct, mentionsMe: false };
   if (content.meta !== undefined) m.meta = content.meta;
+  if (content.replyTo !== undefined) m.replyTo = quote ?? { seq: content.replyTo };
+  if (content.mentions !== undefined) setMentions(m, unique(content.mentions), me?.id ?? null);
   if ('data' in content) {
     m.binary = { mime: content.mime, size: content.data.byteLength, ...(content.name ? { name: content.name } : {}) };
     m.data = content.data;
@@ -54,4 +83,9 @@ export function ownMessage(r: SendResult, content: PostContent, me: UserRef | nu
     m.text = content.text;
   }
   return m;
+}
+
+/** The list without repeats, in first-seen order (the server drops duplicate mentions so). */
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
 }

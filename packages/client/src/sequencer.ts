@@ -1,8 +1,9 @@
 /**
- * Puts one room's messages in seq order and lets each seq through once. The server numbers a
- * room's messages 1, 2, 3… without gaps, so `lastSeq` (everything up to it was delivered) is the
- * whole memory needed: anything at or below it is a duplicate (a resend after a reconnect, a
- * backlog overlapping live traffic), anything beyond `lastSeq + 1` waits until the gap fills.
+ * Puts one room's stream (messages and the changes to them) in seq order and lets each seq
+ * through once. The server numbers a room's stream events 1, 2, 3… without gaps, so `lastSeq`
+ * (everything up to it was delivered) is the whole memory needed: anything at or below it is a
+ * duplicate (a resend after a reconnect, a backlog overlapping live traffic), anything beyond
+ * `lastSeq + 1` waits until the gap fills.
  */
 export class Sequencer<T> {
   private readonly held = new Map<number, T>();
@@ -37,13 +38,19 @@ export class Sequencer<T> {
     return { from: this.last + 1, to: lowest - 1 };
   }
 
-  /** Gives up on every seq up to `seq` (they cannot be had) and returns what is now in order. */
+  /**
+   * Gives up on the missing seqs up to `seq` (they cannot be had) and returns what is now in
+   * order: the items held among them, in seq order, then whatever follows without a gap.
+   */
   skipTo(seq: number): T[] {
-    if (seq > this.last) {
-      for (const s of [...this.held.keys()]) if (s <= seq) this.held.delete(s);
-      this.last = seq;
+    if (seq <= this.last) return [];
+    const out: T[] = [];
+    for (const s of [...this.held.keys()].filter((k) => k <= seq).sort((a, b) => a - b)) {
+      out.push(this.held.get(s) as T);
+      this.held.delete(s);
     }
-    return this.drain();
+    this.last = seq;
+    return [...out, ...this.drain()];
   }
 
   /**

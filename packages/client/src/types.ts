@@ -51,6 +51,20 @@ export interface CreateOptions {
   visibility?: 'public' | 'private';
   /** false: no history, deleted when the last member leaves (default true). */
   persist?: boolean;
+  /** Days messages are kept (1–36,500); older ones are deleted by the server. Default: the server's. */
+  retention?: number;
+  /** Whether members get `receipt` events when others read (default true). */
+  receipts?: boolean;
+}
+
+/** What `room.update()` changes (only the owner or an admin may). */
+export interface UpdateOptions {
+  title?: string;
+  /** null: no limit. */
+  capacity?: number | null;
+  /** Days messages are kept; null: the server's default. */
+  retention?: number | null;
+  receipts?: boolean;
 }
 
 export interface JoinOptions {
@@ -73,11 +87,11 @@ export interface ClientStats {
   acknowledged: number;
   /** Messages delivered to `message`/`dm` listeners. */
   delivered: number;
-  /** Messages received again (resends, overlapping backlogs) and not delivered twice. */
+  /** Stream events (messages and changes) received again (resends, overlapping backlogs) and not delivered twice. */
   duplicates: number;
   /** Connections re-established after one was lost. */
   reconnects: number;
-  /** Messages fetched to fill a seq gap seen live. */
+  /** Stream events (messages and changes) a re-join brought into a seq gap seen live. */
   gapsFilled: number;
 }
 
@@ -86,6 +100,10 @@ export interface ClientStats {
 export interface SendOptions {
   /** A small JSON object stored and delivered with the message. */
   meta?: Record<string, unknown>;
+  /** The seq of the message (of the same room or conversation) this one answers. */
+  replyTo?: number;
+  /** User ids this message calls by name (at most `MAX_MENTIONS`, 50; duplicates are dropped). */
+  mentions?: string[];
 }
 
 export interface BinaryOptions extends SendOptions {
@@ -108,6 +126,8 @@ export interface SendResult {
 export interface HistoryOptions {
   /** Messages before this seq (default: the newest). */
   before?: number;
+  /** Messages after this seq, oldest first (not with `before`). */
+  after?: number;
   /** At most this many, up to `MAX_HISTORY_PAGE` (200; default `DEFAULT_HISTORY_PAGE`, 50). */
   limit?: number;
 }
@@ -115,12 +135,68 @@ export interface HistoryOptions {
 export interface HistoryPage {
   /** Oldest first. */
   messages: Message[];
-  /** Older messages exist: ask again with `before: messages[0].seq`. */
+  /**
+   * More exist in the direction asked: older ones (ask again with `before: messages[0].seq`),
+   * or with `after`, newer ones (`after: messages.at(-1).seq`).
+   */
   more: boolean;
 }
 
 export interface MemberInfo extends UserRef {
   online: boolean;
+  /** The member's read cursor: they have read every message up to this seq (0 from servers that do not say). */
+  readSeq: number;
+}
+
+export interface EditOptions {
+  /** Replaces the message's meta; without it the meta stays. */
+  meta?: Record<string, unknown>;
+}
+
+export interface EditResult {
+  /** The edit event's own seq in the room's stream. */
+  seq: number;
+  /** The edited message's seq. */
+  target: number;
+  /** Server time of the edit, ms since the epoch. */
+  editedAt: number;
+}
+
+export interface UnsendResult {
+  /** The unsend event's seq; absent when the message was unsent already (`already`). */
+  seq?: number;
+  target: number;
+  /** It was unsent already: nothing changed. */
+  already?: boolean;
+}
+
+export interface ReactResult {
+  /** The reaction event's seq; absent with `already`. */
+  seq?: number;
+  target: number;
+  emoji: string;
+  on: boolean;
+  /** Users giving this emoji to the message now. */
+  count: number;
+  /** You had given (or, with `on: false`, had not given) this reaction: nothing changed. */
+  already?: boolean;
+}
+
+export interface SearchOptions {
+  /** Only this room (default: every room you are a member of). */
+  room?: string;
+  /** Only messages sent before this time, ms since the epoch: the previous page's `next`. */
+  before?: number;
+  /** At most this many, up to `MAX_SEARCH_PAGE` (100; default `DEFAULT_SEARCH_PAGE`, 20). */
+  limit?: number;
+}
+
+export interface SearchResult {
+  /** Newest first, each in its current state, with its `room`. */
+  messages: Message[];
+  /** Older hits exist: pass `next` as `before`. */
+  more: boolean;
+  next?: number;
 }
 
 /** What the client's send path accepts. */

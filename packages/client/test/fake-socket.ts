@@ -55,6 +55,21 @@ export class FakeSocket implements Socket {
     this.push({ op: 'msg', room, seq, id: `m${seq}`, from: { id: 'u_other', name: 'Other' }, text: `t${seq}`, ts: 1000 + seq, ...fields });
   }
 
+  /** An `edit` of message `target` by Other, at `seq`. */
+  edit(room: string, seq: number, target: number, text: string, fields: object = {}): void {
+    this.push({ op: 'edit', room, seq, target, text, editedAt: 5000 + seq, from: { id: 'u_other', name: 'Other' }, ...fields });
+  }
+
+  /** An `unsend` of message `target` by Other, at `seq`. */
+  unsend(room: string, seq: number, target: number, fields: object = {}): void {
+    this.push({ op: 'unsend', room, seq, target, by: { id: 'u_other', name: 'Other' }, ...fields });
+  }
+
+  /** A `reaction` to message `target` (by Other unless `user` is given), at `seq`. */
+  reaction(room: string, seq: number, target: number, emoji: string, count: number, fields: object = {}): void {
+    this.push({ op: 'reaction', room, seq, target, emoji, user: { id: 'u_other', name: 'Other' }, on: true, count, ...fields });
+  }
+
   /** Answers the request with this ref. */
   reply(ref: number, fields: object = {}): void {
     this.push({ op: 'reply', ref, ok: true, ...fields });

@@ -120,15 +120,16 @@ describe('reconnect and resume', () => {
     let calls = 0;
     const getToken = async () => {
       calls++;
-      // The first token lasts a second; the server closes the connection with 4401 when it ends.
-      return mintToken({ secret, sub: 'u_jwt_alice', name: 'Alice', ttlSec: calls === 1 ? 1 : 3600 });
+      // The first token lasts two seconds (whole seconds: one could end before a loaded machine has
+      // connected); the server closes the connection with 4401 when it ends.
+      return mintToken({ secret, sub: 'u_jwt_alice', name: 'Alice', ttlSec: calls === 1 ? 2 : 3600 });
     };
     const alice = await connect(server.wsUrl, { getToken }, clients);
     expect(alice.user).toEqual({ id: 'u_jwt_alice', name: 'Alice' });
     const room = await alice.create();
     const seen = collect(room);
     await room.send('before expiry');
-    const expired = await nextEvent(alice, 'state', (s) => s.state === 'connecting', 5000);
+    const expired = await nextEvent(alice, 'state', (s) => s.state === 'connecting', 8000);
     expect(expired.code).toBe(4401);
     await whenState(alice, 'connected');
     expect(calls).toBe(2);

@@ -41,6 +41,18 @@ describe('Sequencer', () => {
     expect(s.lastSeq).toBe(5);
   });
 
+  it('skipping past held items releases them in order instead of dropping them', () => {
+    const s = new Sequencer<string>(0);
+    s.offer(3, 'c');
+    s.offer(5, 'e');
+    s.offer(6, 'f');
+    s.offer(9, 'i');
+    // 1, 2 and 4 are gone for good: 3 is released, then 5 and 6 follow without a gap.
+    expect(s.skipTo(4)).toEqual(['c', 'e', 'f']);
+    expect(s.lastSeq).toBe(6);
+    expect(s.gap).toEqual({ from: 7, to: 8 });
+  });
+
   it('resets to a position, also backwards, keeping only later held items', () => {
     const s = new Sequencer<string>(0);
     s.offer(48, 'x');
