@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { dayLabel, initials } from '../src/lib/format.js';
 import { pickLocale } from '../src/lib/i18n.js';
 import { linkify } from '../src/lib/linkify.js';
+import { complete, mentionedIds, queryAt, suggest, withMentions } from '../src/lib/mentions.js';
+import { snippet } from '../src/lib/search.js';
 import { parseRoute, roomIdFrom } from '../src/lib/session.js';
 import { chartPoints, rate } from '../src/lib/stats.js';
 
@@ -67,5 +69,62 @@ describe('helpers', () => {
     const c = chartPoints([0, 5, 10], 100, 50, 3);
     expect(c.max).toBe(10);
     expect(c.line).toBe('0.0,50.0 50.0,27.0 100.0,4.0');
+  });
+});
+
+describe('mentions', () => {
+  const users = [
+    { id: 'u1', name: 'Alice' },
+    { id: 'u2', name: 'Bob' },
+    { id: 'u3', name: 'Bobby' },
+    { id: 'u4', name: '小明' },
+  ];
+
+  it('finds the "@query" before the caret, only at a word start', () => {
+    expect(queryAt('hi @Bo', 6)).toEqual({ start: 3, query: 'Bo' });
+    expect(queryAt('@', 1)).toEqual({ start: 0, query: '' });
+    expect(queryAt('mail me@example', 15)).toBeNull();
+    expect(queryAt('hi @Bo there', 12)).toBeNull();
+    expect(queryAt('（@小', 3)).toEqual({ start: 1, query: '小' });
+  });
+
+  it('suggests names starting with the query first, then containing it', () => {
+    expect(suggest(users, 'bo').map((u) => u.name)).toEqual(['Bob', 'Bobby']);
+    expect(suggest(users, 'ob').map((u) => u.name)).toEqual(['Bob', 'Bobby']);
+    expect(suggest(users, '').length).toBe(4);
+    expect(suggest(users, 'li').map((u) => u.name)).toEqual(['Alice']);
+  });
+
+  it('completes the query with the name and a space', () => {
+    expect(complete('hi @Bo', 3, 6, 'Bobby')).toEqual({ text: 'hi @Bobby ', caret: 10 });
+    expect(complete('@小 你好', 0, 2, '小明')).toEqual({ text: '@小明 你好', caret: 4 });
+  });
+
+  it('tells which members the text calls by name', () => {
+    expect(mentionedIds('@Bob and @小明你好', users)).toEqual(['u2', 'u4']);
+    expect(mentionedIds('@Bobby only', users)).toEqual(['u3']);
+    expect(mentionedIds('alice@Alice.example', users)).toEqual([]);
+    expect(mentionedIds('no mentions', users)).toEqual([]);
+  });
+
+  it('splits text tokens at the mentions, marking mine', () => {
+    expect(withMentions([{ kind: 'text', text: 'hey @Bob, @Bobby and @小明!' }], [{ name: 'Bob', me: true }, { name: '小明', me: false }])).toEqual([
+      { kind: 'text', text: 'hey ' },
+      { kind: 'mention', text: '@Bob', me: true },
+      { kind: 'text', text: ', @Bobby and ' },
+      { kind: 'mention', text: '@小明', me: false },
+      { kind: 'text', text: '!' },
+    ]);
+  });
+});
+
+describe('search snippets', () => {
+  it('cuts the text around the first match, case-insensitively', () => {
+    expect(snippet('Deploy at five', 'deploy')).toEqual({ before: '', match: 'Deploy', after: ' at five' });
+    const long = `${'a'.repeat(60)} needle ${'b'.repeat(100)}`;
+    const s = snippet(long, 'needle', 10);
+    expect(s.before).toBe(`…${'a'.repeat(9)} `);
+    expect(s.match).toBe('needle');
+    expect(s.after.endsWith('…')).toBe(true);
   });
 });

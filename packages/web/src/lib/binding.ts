@@ -1,11 +1,14 @@
 import { DIRECT_PREFIX, type Message, type Room } from '@roomcast/client';
+import { applyChange, type Change } from './changes.js';
 import { t } from './i18n.js';
-import { ensureRoom, nextKey, store, type RoomState } from './store.js';
+import { onReceipt, refreshRoster } from './receipts.js';
+import { client, ensureRoom, nextKey, store, type RoomState } from './store.js';
 import { addMessage } from './timeline.js';
 import { toast, toastError } from './toasts.js';
 
-// The SDK's events into the store: a joined room's messages, presence, typing, settings and end;
-// direct messages (the client's `dm` event).
+// The SDK's events into the store: a joined room's messages, changes to them (edits, unsends,
+// reactions), read receipts, presence, typing, settings and end; direct messages (the client's
+// `dm` event).
 
 /** How long "Alice is typing…" shows after her last typing notice. */
 const TYPING_MS = 4000;
@@ -36,6 +39,7 @@ function infoInto(r: RoomState, room: Room): void {
     r.visibility = info.visibility;
     r.persist = info.persist;
     r.capacity = info.capacity;
+    r.owner = info.owner ?? null;
   }
   r.online = room.online;
   r.members = [...room.members];
@@ -47,18 +51,27 @@ export function attach(room: Room): void {
   const r = ensureRoom(room.id);
   r.joined = true;
   infoInto(r, room);
+  // The roster is fetched for rooms being looked at (opening one fetches it, rooms.ts), not for
+  // every room at sign-in; once fetched, it is kept current.
+  if (store.active === room.id) refreshRoster(room.id);
   const offs = [
     room.on('presence', (p) => {
       const s = store.rooms[room.id];
       if (!s) return;
       s.online = p.online;
       s.members = [...p.members];
+      // Back after a reconnect (receipts may have been missed), or someone new: cursors anew.
+      const looked = store.active === room.id || s.roster.length > 0;
+      if (looked && (p.event === 'sync' || (p.event === 'join' && !s.roster.some((e) => e.id === p.user.id)))) refreshRoster(room.id);
       if (p.event === 'join' || p.event === 'leave') {
         if (p.user.id === store.me?.id) return;
         delete s.typing[p.user.id];
-        s.lines.push({ kind: 'notice', key: nextKey('n'), ts: Date.now(), event: p.event, name: p.user.name });
+        // Not while an older stretch is shown: the notice would sit at its end, out of time.
+        if (!s.newer) s.lines.push({ kind: 'notice', key: nextKey('n'), ts: Date.now(), event: p.event, name: p.user.name });
       }
     }),
+    room.on('change', ({ event }) => applyChange(room.id, event as Change)),
+    room.on('receipt', ({ user, seq }) => onReceipt(room.id, user, seq)),
     room.on('typing', ({ user }) => {
       const s = store.rooms[room.id];
       if (!s || user.id === store.me?.id) return;
@@ -95,4 +108,15 @@ export function onDirect(m: Message): void {
   if (!r.peer && !m.mine) r.peer = m.from;
   if (r.peer) r.title = r.peer.name;
   addMessage(m);
+  // A conversation that started on this page: joined like the others, for its changes and receipts.
+  const c = client();
+  if (c && !attached.has(m.room) && !joiningDirect.has(m.room)) {
+    joiningDirect.add(m.room);
+    c.join(m.room)
+      .then((room) => attach(room))
+      .catch(() => undefined)
+      .finally(() => joiningDirect.delete(m.room));
+  }
 }
+
+const joiningDirect = new Set<string>();

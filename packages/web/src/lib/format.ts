@@ -10,6 +10,12 @@ export function timeOf(ts: number, locale: string): string {
   return new Date(ts).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
 }
 
+/** The time for today's messages, else the date (search hits). */
+export function whenShort(ts: number, locale: string, now = Date.now()): string {
+  if (sameDay(ts, now)) return timeOf(ts, locale);
+  return new Date(ts).toLocaleDateString(locale, { month: 'short', day: 'numeric' });
+}
+
 /** "Today", "Yesterday", or a full date, for day separators. */
 export function dayLabel(ts: number, locale: string, words: { today: string; yesterday: string }, now = Date.now()): string {
   if (sameDay(ts, now)) return words.today;

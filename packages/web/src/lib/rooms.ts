@@ -1,5 +1,6 @@
 import { DIRECT_PREFIX, type RoomcastError, type UserRef } from '@roomcast/client';
 import { attach, detach, isAttached } from './binding.js';
+import { refreshRoster } from './receipts.js';
 import { client, ensureRoom, store } from './store.js';
 import { firstUnread } from './timeline.js';
 import { toastError } from './toasts.js';
@@ -21,7 +22,10 @@ export async function refreshRooms(): Promise<void> {
       r.visibility = s.visibility;
       r.persist = s.persist;
       r.readSeq = Math.max(r.readSeq, s.readSeq ?? 0);
-      if (store.active !== s.id) r.unread = s.unread ?? 0;
+      if (store.active !== s.id) {
+        r.unread = s.unread ?? 0;
+        r.mentions = s.mentions ?? 0;
+      }
       r.lastSeq = Math.max(r.lastSeq, s.lastSeq);
       if (!isAttached(s.id)) void joinRoom(s.id, { quiet: true });
     }
@@ -100,6 +104,8 @@ export async function openRoom(id: string): Promise<boolean> {
   if (!r) return false;
   r.markerSeq = r.unread > 0 ? firstUnread(r) : null;
   store.active = id;
+  // Who has read what ("Seen by") and who can be mentioned, fresh for the room being opened.
+  refreshRoster(id);
   return true;
 }
 

@@ -1,6 +1,6 @@
 import { RoomcastError, type Room, type UserRef } from '@roomcast/client';
 import { t } from './i18n.js';
-import { client, ensureRoom, nextKey, store, type ImageRef, type MsgLine, type RoomState } from './store.js';
+import { client, ensureRoom, nextKey, store, type ImageRef, type MsgLine, type Quote, type RoomState } from './store.js';
 import { blobUrl } from './timeline.js';
 import { errorText, toast, toastError } from './toasts.js';
 
@@ -12,7 +12,25 @@ export function typing(id: string): void {
   client()?.room(id)?.typing();
 }
 
-function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef }): MsgLine {
+/** What a text message answers and whom it calls by name. */
+export interface Threading {
+  replyTo?: Quote | undefined;
+  mentions?: string[] | undefined;
+}
+
+/** What the composer is doing besides writing a new message: answering one, or changing mine. */
+export interface Intent {
+  kind: 'reply' | 'edit';
+  line: MsgLine;
+}
+
+/** The quote a pending reply shows until the server's own takes its place. */
+export function quoteOf(line: MsgLine): Quote {
+  if (line.unsent) return { seq: line.seq, unsent: true };
+  return { seq: line.seq, from: line.from, ...(line.text !== undefined ? { text: line.text.slice(0, 100) } : { mime: (line.image ?? line.file)?.mime }) };
+}
+
+function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef } & Threading): MsgLine {
   const line: MsgLine = {
     kind: 'msg',
     key: nextKey('p'),
@@ -22,6 +40,9 @@ function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef })
     ts: Date.now(),
     mine: true,
     state: 'pending',
+    mentionsMe: false,
+    unsent: false,
+    reactions: [],
     ...content,
   };
   r.pending.push(line);
@@ -68,18 +89,20 @@ function post(r: RoomState, send: (room: Room | undefined, peer: UserRef | null)
   return () => send(client()?.room(r.id), r.peer);
 }
 
-export function sendText(id: string, text: string): void {
+export function sendText(id: string, text: string, threading: Threading = {}): void {
   const r = store.rooms[id];
   const c = client();
   if (!r || !c || !text.trim()) return;
-  const line = pendingLine(r, { text });
+  const mentions = threading.mentions?.length ? threading.mentions : undefined;
+  const line = pendingLine(r, { text, replyTo: threading.replyTo, mentions });
+  const opts = { ...(threading.replyTo ? { replyTo: threading.replyTo.seq } : {}), ...(mentions ? { mentions } : {}) };
   void deliver(
     r,
     line.key,
     post(r, (room, peer) => {
-      if (r.direct && peer) return c.dm(peer.id, text);
+      if (r.direct && peer) return c.dm(peer.id, text, opts);
       if (!room) return Promise.reject(new RoomcastError('not_member', `you are not in room "${id}"`));
-      return room.send(text);
+      return room.send(text, opts);
     }),
   );
 }
@@ -124,7 +147,7 @@ export function retry(id: string, key: string): void {
   const l = r?.pending.find((x) => x.key === key);
   if (!r || !l || l.state !== 'failed') return;
   discard(id, key);
-  if (l.text !== undefined) sendText(id, l.text);
+  if (l.text !== undefined) sendText(id, l.text, { replyTo: l.replyTo, mentions: l.mentions });
 }
 
 /** Sends still waiting for the server, in all rooms (shown beside the connection status). */

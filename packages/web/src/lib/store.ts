@@ -7,7 +7,10 @@ import type { RoomcastClient, RoomSummary, UserRef } from '@roomcast/client';
 //   signin.ts   phase, authMode, me, isAdmin, conn, loginError, maxBinary
 //   rooms.ts    the room list (rooms, publicRooms, active)
 //   binding.ts  a room's settings, presence and typing, from the SDK's room events
-//   timeline.ts a room's lines, unread count and read cursor
+//   timeline.ts a room's lines, unread and mention counts, read cursor
+//   window.ts   a room's lines around an older message (a search hit, a quoted message)
+//   changes.ts  edits, unsends and reactions applied to lines
+//   receipts.ts the members' read cursors (roster)
 //   sending.ts  a room's pending sends
 
 export interface ImageRef {
@@ -15,6 +18,22 @@ export interface ImageRef {
   mime: string;
   name?: string | undefined;
   size: number;
+}
+
+/** The message a reply answers, as the server quoted it (or as we did for a pending reply). */
+export interface Quote {
+  seq: number;
+  from?: UserRef | undefined;
+  text?: string | undefined;
+  mime?: string | undefined;
+  unsent?: boolean | undefined;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** I gave it. */
+  me: boolean;
 }
 
 export interface MsgLine {
@@ -30,6 +49,15 @@ export interface MsgLine {
   mine: boolean;
   state: 'sent' | 'pending' | 'failed';
   error?: string | undefined;
+  replyTo?: Quote | undefined;
+  /** User ids the sender called by name. */
+  mentions?: string[] | undefined;
+  mentionsMe: boolean;
+  /** When it was last edited (ms since epoch). */
+  edited?: number | undefined;
+  /** Taken back: nothing but the tombstone remains. */
+  unsent: boolean;
+  reactions: Reaction[];
 }
 
 export interface NoticeLine {
@@ -42,6 +70,11 @@ export interface NoticeLine {
 
 export type Line = MsgLine | NoticeLine;
 
+/** A member and how far they have read (`members` reply, then `receipt` events). */
+export interface RosterEntry extends UserRef {
+  readSeq: number;
+}
+
 export interface RoomState {
   /** Room id, or `@USERID` for a direct conversation not started yet. */
   id: string;
@@ -51,16 +84,29 @@ export interface RoomState {
   visibility: 'public' | 'private';
   persist: boolean;
   capacity: number | null;
+  /** The owner's user id: they may unsend anyone's message. */
+  owner: string | null;
   lines: Line[];
+  /**
+   * Lines show a stretch of older history (`newer`: more follow before the live end); live
+   * messages wait here meanwhile and join `lines` when the stretch reaches them (window.ts).
+   */
+  newer: boolean;
+  later: MsgLine[];
+  loadingNewer: boolean;
   /** Our messages the server has not acknowledged yet (shown after the stored ones). */
   pending: MsgLine[];
   unread: number;
+  /** Unread messages that mention me. */
+  mentions: number;
   readSeq: number;
   lastSeq: number;
   /** Where the "new messages" marker goes while the room is open. */
   markerSeq: number | null;
   online: number;
   members: UserRef[];
+  /** Every member (online or not) with their read cursor, for "Seen by" and @-mentions. */
+  roster: RosterEntry[];
   typing: Record<string, { name: string; until: number }>;
   more: boolean;
   loadingOlder: boolean;
@@ -85,6 +131,8 @@ export const store = reactive({
   maxBinary: 1_048_576,
   /** The room whose share link to show after creating it. */
   created: null as string | null,
+  /** A message to show and highlight when its room opens (a search hit); `n` makes each click new. */
+  focus: null as { room: string; seq: number; n: number } | null,
 });
 
 let current: RoomcastClient | null = null;
@@ -113,14 +161,20 @@ function newRoomState(id: string, init: Partial<RoomState> = {}): RoomState {
     visibility: 'public',
     persist: true,
     capacity: null,
+    owner: null,
     lines: [],
+    newer: false,
+    later: [],
+    loadingNewer: false,
     pending: [],
     unread: 0,
+    mentions: 0,
     readSeq: 0,
     lastSeq: 0,
     markerSeq: null,
     online: 0,
     members: [],
+    roster: [],
     typing: {},
     more: false,
     loadingOlder: false,
