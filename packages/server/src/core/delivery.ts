@@ -122,7 +122,7 @@ export class Delivery {
     if (this.d.quotas.messagesLimited) await this.d.quotas.takeMessage(ctx.session.user.id);
     void this.d.work.track(
       this.publish(room, { id: ctx.session.user.id, name: ctx.session.user.name }, body, ctx.session.id).then(
-        (res) => ctx.ok({ ...replyOf(res), ...replyExtra }),
+        (res) => ctx.ok(Object.assign(replyOf(res), replyExtra)),
         (err: unknown) => ctx.fail(err),
       ),
     );
@@ -200,7 +200,10 @@ export class Delivery {
 
 /** The reply to a `send` or `dm`. */
 function messageReply(res: AppendResult): object {
-  return { room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.quote ? { replyTo: res.quote } : {}), ...(res.duplicate ? { duplicate: true } : {}) };
+  const reply: Record<string, unknown> = { room: res.room, seq: res.seq, ts: res.ts, id: res.id };
+  if (res.quote) reply.replyTo = res.quote;
+  if (res.duplicate) reply.duplicate = true;
+  return reply;
 }
 
 /** A new message as its live `msg` event. */

@@ -33,7 +33,6 @@ export interface AppendPlan {
 
 export const dedupKey = (user: string, clientId: string): string => `${user}\u0000${clientId}`;
 
-const EMPTY_ROW = { mime: null, file_name: null, size: null, blob: null, reply_to: null, mentions: null, edited_at: null, unsent: 0, num: 0 } as const;
 
 /**
  * Assigns seqs in input order. `counters` holds each known room's counters (a missing room fails
@@ -61,7 +60,6 @@ export function planAppends(
       continue;
     }
     const id = input.clientId ?? input.msgId;
-    const base = { room_id: input.room, msg_id: id, user_id: input.from.id, user_name: input.from.name, ts: input.ts, target: null, detail: null };
     try {
       if (input.change) {
         const planned = planChange(targets, input, input.change, plan.changes);
@@ -70,7 +68,13 @@ export function planAppends(
           continue;
         }
         const seq = ++room.lastSeq;
-        plan.messageRows.push({ ...EMPTY_ROW, ...base, seq, ...planned.row });
+        const row = messageRow(input, seq, id);
+        row.kind = planned.row.kind;
+        row.target = planned.row.target;
+        row.text = planned.row.text;
+        row.meta = planned.row.meta;
+        row.detail = planned.row.detail;
+        plan.messageRows.push(row);
         plan.results.push({ room: input.room, seq, ts: input.ts, id, duplicate: false, ...(planned.count !== undefined ? { count: planned.count } : {}) });
         continue;
       }
@@ -79,22 +83,19 @@ export function planAppends(
       room.msgCount++;
       const mentions = input.mentions && input.mentions.length > 0 ? [...new Set(input.mentions)] : undefined;
       if (input.persist) {
-        plan.messageRows.push({
-          ...base,
-          seq,
-          text: input.text ?? null,
-          meta: input.meta === undefined ? null : JSON.stringify(input.meta),
-          mime: input.binary?.mime ?? null,
-          file_name: input.binary?.name ?? null,
-          size: input.binary ? input.binary.data.byteLength : null,
-          blob: input.binary ? toBuffer(input.binary.data) : null,
-          kind: 'msg',
-          num: room.msgCount,
-          reply_to: input.replyTo ?? null,
-          mentions: mentions ? JSON.stringify(mentions) : null,
-          edited_at: null,
-          unsent: 0,
-        });
+        const row = messageRow(input, seq, id);
+        row.text = input.text ?? null;
+        if (input.meta !== undefined) row.meta = JSON.stringify(input.meta);
+        if (input.binary) {
+          row.mime = input.binary.mime;
+          row.file_name = input.binary.name ?? null;
+          row.size = input.binary.data.byteLength;
+          row.blob = toBuffer(input.binary.data);
+        }
+        row.num = room.msgCount;
+        row.reply_to = input.replyTo ?? null;
+        if (mentions) row.mentions = JSON.stringify(mentions);
+        plan.messageRows.push(row);
         for (const user of mentions ?? []) plan.mentionRows.push({ room_id: input.room, seq, user_id: user });
         // A change later in this batch may name the message just planned.
         const tk = targetKey(input.room, seq);
@@ -102,16 +103,50 @@ export function planAppends(
       }
       if (key !== null && input.clientId !== undefined) {
         plan.sendRows.push({ user_id: input.from.id, client_id: input.clientId, room_id: input.room, seq, msg_id: id, ts: input.ts });
-        known.set(key, { room: input.room, seq, ts: input.ts, id, duplicate: true, ...(quote ? { quote } : {}) });
+        const again: AppendResult = { room: input.room, seq, ts: input.ts, id, duplicate: true };
+        if (quote) again.quote = quote;
+        known.set(key, again);
       }
       readers.set(`${input.room}\u0000${input.from.id}`, { room: input.room, user: input.from.id, seq });
-      plan.results.push({ room: input.room, seq, ts: input.ts, id, duplicate: false, ...(quote ? { quote } : {}) });
+      const result: AppendResult = { room: input.room, seq, ts: input.ts, id, duplicate: false };
+      if (quote) result.quote = quote;
+      plan.results.push(result);
     } catch (err) {
       plan.results.push(err as Error);
     }
   }
   plan.readers = [...readers.values()];
   return plan;
+}
+
+/**
+ * A row with every column in one fixed order, written as one literal: rows built by spreading a
+ * shared part and adding the rest cost 20 µs each (V8 left them slow objects), 25 times the
+ * whole plan of a message before.
+ */
+function messageRow(input: AppendInput, seq: number, id: string): Database['messages'] {
+  return {
+    room_id: input.room,
+    seq,
+    msg_id: id,
+    user_id: input.from.id,
+    user_name: input.from.name,
+    text: null,
+    meta: null,
+    mime: null,
+    file_name: null,
+    size: null,
+    blob: null,
+    ts: input.ts,
+    kind: 'msg',
+    target: null,
+    num: 0,
+    reply_to: null,
+    mentions: null,
+    edited_at: null,
+    unsent: 0,
+    detail: null,
+  };
 }
 
 function newTarget(seq: number, input: AppendInput): TargetState {
