@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UserRef } from '@roomcast/protocol';
-import type { AppendInput, AppendResult, ChangeInput, NewRoom, Store } from '../src/store/store.js';
-import type { StoreHarness } from './store-contract.js';
+import type { AppendInput, AppendResult, ChangeInput, Store } from '../src/store/store.js';
+import { newRoom, type StoreHarness } from './store-contract.js';
 
 // The Store contract for message features: replies, mentions, edits, unsend, reactions, unread
 // counts that count messages only, and reads in current state. Run by every implementation.
@@ -10,19 +10,7 @@ const alice: UserRef = { id: 'u-alice', name: 'Alice' };
 const bob: UserRef = { id: 'u-bob', name: 'Bob' };
 const carol: UserRef = { id: 'u-carol', name: 'Carol' };
 
-const room = (id: string, patch: Partial<NewRoom> = {}): NewRoom => ({
-  id,
-  title: null,
-  capacity: null,
-  visibility: 'public',
-  persist: true,
-  direct: false,
-  owner: alice.id,
-  createdAt: 1_000,
-  retention: null,
-  receipts: true,
-  ...patch,
-});
+const room = newRoom;
 
 let counter = 0;
 const msg = (r: string, from: UserRef, patch: Partial<AppendInput> = {}): AppendInput => {

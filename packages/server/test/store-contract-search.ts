@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UserRef } from '@roomcast/protocol';
-import type { AppendInput, ChangeInput, NewRoom, SearchQuery, Store } from '../src/store/store.js';
-import type { StoreHarness } from './store-contract.js';
+import type { AppendInput, ChangeInput, SearchQuery, Store } from '../src/store/store.js';
+import { newRoom, type StoreHarness } from './store-contract.js';
 
 // The Store contract for `search` and retention (`pruneMessages`). Run by every implementation;
 // only the Store interface is used, and every row is made through it.
@@ -12,19 +12,7 @@ const bob: UserRef = { id: 'u-bob', name: 'Bob' };
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = 1000 * DAY;
 
-const room = (id: string, patch: Partial<NewRoom> = {}): NewRoom => ({
-  id,
-  title: null,
-  capacity: null,
-  visibility: 'public',
-  persist: true,
-  direct: false,
-  owner: alice.id,
-  createdAt: 1_000,
-  retention: null,
-  receipts: true,
-  ...patch,
-});
+const room = newRoom;
 
 let counter = 0;
 const msg = (r: string, text: string, patch: Partial<AppendInput> = {}): AppendInput => {

@@ -22,7 +22,8 @@ const bob: UserRef = { id: 'u-bob', name: 'Bob' };
 const carol: UserRef = { id: 'u-carol', name: 'Carol' };
 const dave: UserRef = { id: 'u-dave', name: 'Dave' };
 
-function newRoom(id: string, patch: Partial<NewRoom> = {}): NewRoom {
+/** A public, persisted room owned by `u-alice` (the contract suites' rooms). */
+export function newRoom(id: string, patch: Partial<NewRoom> = {}): NewRoom {
   return { id, title: null, capacity: null, visibility: 'public', persist: true, direct: false, owner: alice.id, createdAt: 1_000, retention: null, receipts: true, ...patch };
 }
 
