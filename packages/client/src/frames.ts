@@ -2,6 +2,7 @@ import { decodeBinaryFrame, type ServerEvent } from '@roomcast/protocol';
 import { RoomcastError } from './errors.js';
 import { isMsgEvent } from './messages.js';
 import { CHANGE_OPS, isChangeEvent } from './stream.js';
+import { utf8 } from './utf8.js';
 
 export type ParsedFrame =
   | { ok: true; frame: ServerEvent; payload?: Uint8Array }
@@ -28,7 +29,7 @@ export function parseFrame(data: string | Uint8Array): ParsedFrame {
       return { ok: false, error: new RoomcastError('bad_request', 'the server sent a text frame that is not JSON; is the URL a roomcast server?') };
     }
   } else {
-    const d = decodeBinaryFrame(data);
+    const d = decodeBinaryFrame(data, utf8());
     if (!d.ok) return { ok: false, error: new RoomcastError('bad_request', `the server sent a malformed binary frame: ${d.reason}`) };
     value = d.header;
     payload = d.payload;

@@ -16,6 +16,8 @@ export type { BackoffOptions } from './backoff.js';
 export { webSocketFactory } from './socket.js';
 export type { Socket, SocketFactory, SocketHandlers, WebSocketConstructor, WebSocketLike } from './socket.js';
 export { wxSocket } from './wx.js';
+export { browserNetwork, wxNetwork } from './network.js';
+export type { BrowserHints, EventTargetLike, NetworkHandlers, NetworkWatcher, WxNetworkLike } from './network.js';
 export type { WxConnectOptions, WxError, WxLike, WxSocketOptions, WxSocketTask } from './wx.js';
 export type { EditEvent, ReactionCount, ReactionEvent, ReceiptEvent, ReplyQuote, RoomInfo, RoomSummary, UnsendEvent, UserRef } from '@roomcast/protocol';
 // The protocol's fixed values, for apps (the web UI among them) that have no other use for the protocol package.

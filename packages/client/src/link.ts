@@ -1,3 +1,5 @@
+// A long module on purpose: the connection lifecycle is one state machine (attempts, welcome,
+// drops, backoff, network hints), and splitting it would spread its state over several files.
 import { CloseCode, SUBPROTOCOL, type ServerEvent, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
 import { backoffDelay } from './backoff.js';
 import { closeAction } from './close-policy.js';
@@ -5,6 +7,7 @@ import type { Emitter } from './emitter.js';
 import { RoomcastError, codeForClose } from './errors.js';
 import { parseFrame } from './frames.js';
 import { Heartbeat } from './heartbeat.js';
+import { pickNetwork, type NetworkWatcher } from './network.js';
 import { pickSocketFactory, type ResolvedOptions } from './options.js';
 import { Pacer } from './pacer.js';
 import { Requests } from './requests.js';
@@ -33,6 +36,8 @@ interface Connection {
   heartbeat: Heartbeat | null;
   /** The connect timeout, until `welcome`. */
   timer: TimerHandle | undefined;
+  /** Dialed while the device said it was offline: redialed as soon as it is back. */
+  dialedOffline: boolean;
 }
 
 interface Cause {
@@ -61,7 +66,10 @@ export class Link {
   private gen = 0;
   private attempt = 0;
   private reconnectTimer: TimerHandle | undefined;
-  private stableTimer: TimerHandle | undefined;
+  private readonly network: NetworkWatcher | null;
+  private unwatch: (() => void) | null = null;
+  /** The device said it went offline and has not said it is back. */
+  private offline = false;
   private token: string | undefined;
   private tokenStale = false;
   private guest: string | undefined;
@@ -80,6 +88,7 @@ export class Link {
     this.guest = opts.guestToken;
     this.requests = new Requests(opts.outboxLimit, opts.requestTimeout);
     this.factory = pickSocketFactory(opts);
+    this.network = pickNetwork(opts.network);
   }
 
   get state(): ConnectionState {
@@ -118,6 +127,7 @@ export class Link {
       this.running = true;
       this.requests.refusing = null;
       this.attempt = 0;
+      this.watchNetwork();
       this.open();
     }
     return done;
@@ -176,7 +186,7 @@ export class Link {
 
   private dial(gen: number): void {
     const params: Record<string, string | undefined> = this.token ? { token: this.token } : { name: this.opts.name, guest: this.guest };
-    const c: Connection = { socket: null, welcomed: false, pacer: null, heartbeat: null, timer: undefined };
+    const c: Connection = { socket: null, welcomed: false, pacer: null, heartbeat: null, timer: undefined, dialedOffline: this.offline };
     this.conn = c;
     c.timer = later(() => this.drop(c, { code: 4000, reason: `no welcome within ${this.opts.connectTimeout} ms` }, true), this.opts.connectTimeout);
     try {
@@ -213,7 +223,6 @@ export class Link {
     cancel(c.timer);
     c.heartbeat?.stop();
     c.pacer?.stop();
-    cancel(this.stableTimer);
     try {
       if (how === 'terminate' && c.socket?.terminate) c.socket.terminate();
       else c.socket?.close(how === 'normal' ? CloseCode.Normal : 4000, reason);
@@ -266,7 +275,8 @@ export class Link {
     this.gen++;
     cancel(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    cancel(this.stableTimer);
+    this.unwatch?.();
+    this.unwatch = null;
     const c = this.conn;
     this.conn = null;
     if (c) this.teardown(c, 'normal', cause.reason);
@@ -286,6 +296,7 @@ export class Link {
     this.me = w.user;
     if (w.guestToken) this.guest = w.guestToken;
     this.serverLimits = w.limits;
+    // The resume burst lets the re-joins and the queued sends below go out at once.
     c.pacer = new Pacer(w.limits.ratePerSec, (frame) => {
       try {
         c.socket?.send(frame);
@@ -293,15 +304,16 @@ export class Link {
         // Not from inside the caller's stack: the connection is replaced on the next turn.
         later(() => this.drop(c, { code: 1006, reason: `send failed: ${describe(err)}` }), 0);
       }
-    });
+    }, w.limits.resumeBurst ?? 0);
     const interval = this.opts.heartbeat ?? w.heartbeat;
     c.heartbeat = new Heartbeat(
       interval,
       () => this.fire({ op: 'ping' }),
       () => this.drop(c, { code: 4000, reason: `nothing received for ${2 * interval} ms` }, true),
     );
-    cancel(this.stableTimer);
-    this.stableTimer = later(() => (this.attempt = 0), this.opts.stableAfter);
+    // A welcome proves the server works: the next loss starts again from the shortest delay,
+    // even if the server keeps dying (each death costs the client one short, jittered wait).
+    this.attempt = 0;
     this.requests.attach(c.pacer);
     // Re-joins first, so every room is live again before the replayed sends are answered.
     this.owner.welcomed(w);
@@ -314,6 +326,44 @@ export class Link {
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.resolve();
+  }
+
+  // ---- network hints (network.ts) ----------------------------------------------------------------
+
+  private watchNetwork(): void {
+    if (!this.network || this.unwatch) return;
+    this.unwatch = this.network({ offline: () => this.wentOffline(), online: () => this.cameBack() });
+  }
+
+  /** The device went offline: drop the connection now rather than after two silent heartbeats. */
+  private wentOffline(): void {
+    this.offline = true;
+    const c = this.conn;
+    if (this.running && c) this.drop(c, { code: 1006, reason: 'the device went offline' }, true);
+  }
+
+  /** The network or the page is back: dial now instead of waiting out the backoff. */
+  private cameBack(): void {
+    const wasOffline = this.offline;
+    this.offline = false;
+    if (!this.running) return;
+    const c = this.conn;
+    if (c?.welcomed) {
+      // A connection that survived a sleep may still be dead: a ping's answer (or the
+      // heartbeat, which counts from the last frame received) settles it soon.
+      this.fire({ op: 'ping' });
+      return;
+    }
+    // An attempt begun while online is left to finish; one begun offline is likely stuck.
+    if (c && !(wasOffline || c.dialedOffline)) return;
+    cancel(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (c) {
+      this.conn = null;
+      this.teardown(c, 'terminate', 'redialing: the network is back');
+    }
+    this.attempt = 0;
+    this.open();
   }
 
   private onData(c: Connection, data: string | Uint8Array): void {

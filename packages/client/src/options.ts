@@ -1,4 +1,5 @@
 import { RoomcastError } from './errors.js';
+import type { NetworkWatcher } from './network.js';
 import { webSocketFactory, type SocketFactory, type WebSocketConstructor } from './socket.js';
 
 /** Options of `new RoomcastClient(url, options)`. Every one is optional. */
@@ -22,7 +23,10 @@ export interface ClientOptions {
   minReconnectDelay?: number;
   /** Largest reconnect delay, ms (default 20000). */
   maxReconnectDelay?: number;
-  /** A connection up this long resets the backoff to `minReconnectDelay`, ms (default 5000). */
+  /**
+   * Ignored: every connection that delivers `welcome` resets the backoff to
+   * `minReconnectDelay`. Still accepted (and checked) so existing code keeps compiling.
+   */
   stableAfter?: number;
   /** Time for a connection attempt to deliver the server's `welcome`, ms (default 10000). */
   connectTimeout?: number;
@@ -36,6 +40,12 @@ export interface ClientOptions {
   history?: number;
   /** Least time between two typing notices, ms (default 3000). */
   typingInterval?: number;
+  /**
+   * Network and foreground hints: drop the connection when the device goes offline, reconnect at
+   * once when it is back or the page becomes visible. Default: `browserNetwork()` where `window`
+   * or `document` exist, else `wxNetwork(wx)` in a mini program, else none; `null` turns it off.
+   */
+  network?: NetworkWatcher | null;
   /** Random source for backoff jitter (default Math.random); for tests. */
   random?: () => number;
 }

@@ -2,6 +2,7 @@ import { encodeBinaryFrame, MAX_MENTIONS, type ReplyQuote, type UserRef, type We
 import { RoomcastError } from './errors.js';
 import { copyQuote, setMentions, type Message } from './messages.js';
 import type { PostContent, SendOptions, SendResult } from './types.js';
+import { utf8 } from './utf8.js';
 
 // Building `send`/`dm` requests and the Message our own acknowledged send becomes.
 
@@ -44,7 +45,7 @@ export function encodeSend(target: { room: string } | { to: string }, ref: numbe
   if (content.meta !== undefined) header.meta = content.meta;
   if (content.replyTo !== undefined) header.replyTo = content.replyTo;
   if (content.mentions !== undefined && content.mentions.length > 0) header.mentions = unique(content.mentions);
-  if ('data' in content) return encodeBinaryFrame({ ...header, mime: content.mime, ...(content.name ? { name: content.name } : {}) }, content.data);
+  if ('data' in content) return encodeBinaryFrame({ ...header, mime: content.mime, ...(content.name ? { name: content.name } : {}) }, content.data, utf8());
   return JSON.stringify({ ...header, text: content.text });
 }
 
@@ -77,7 +78,9 @@ export function ownMessage(r: SendResult, content: PostContent, me: UserRef | nu
   if (content.replyTo !== undefined) m.replyTo = quote ?? { seq: content.replyTo };
   if (content.mentions !== undefined) setMentions(m, unique(content.mentions), me?.id ?? null);
   if ('data' in content) {
-    m.binary = { mime: content.mime, size: content.data.byteLength, ...(content.name ? { name: content.name } : {}) };
+    // The path the server serves it at (its `fileUrl`), so `chat.fileUrl(m)` works at once, as for history.
+    const url = `/api/rooms/${encodeURIComponent(r.room)}/files/${r.seq}`;
+    m.binary = { mime: content.mime, size: content.data.byteLength, ...(content.name ? { name: content.name } : {}), url };
     m.data = content.data;
   } else {
     m.text = content.text;

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoomcastClient } from '../src/client.js';
 import type { WxConnectOptions, WxLike, WxSocketTask } from '../src/wx.js';
+import { wxNetwork } from '../src/network.js';
 import { wxSocket } from '../src/wx.js';
 import { collect, connect, serverPerSuite, whenState } from './helpers.js';
 
@@ -134,6 +135,33 @@ describe('WeChat mini program adapter', () => {
     expect(wx.connects).toHaveLength(2);
     expect(wx.connects[1]?.url).toContain('guest=');
     expect(mini.user?.id).toBe(miniId);
+  });
+
+  it('follows wx.onNetworkStatusChange: drops the connection when the network goes, redials when it is back', async () => {
+    const listeners = new Set<(res: { isConnected: boolean; networkType: string }) => void>();
+    const wx = Object.assign(fakeWx(), {
+      onNetworkStatusChange: (l: (res: { isConnected: boolean; networkType: string }) => void) => void listeners.add(l),
+      offNetworkStatusChange: (l: (res: { isConnected: boolean; networkType: string }) => void) => void listeners.delete(l),
+    });
+    const status = (isConnected: boolean) => {
+      for (const l of [...listeners]) l({ isConnected, networkType: isConnected ? 'wifi' : 'none' });
+    };
+    // A long backoff: only the network hint can bring it back within the test's wait.
+    const mini = new RoomcastClient(server.wsUrl, { socket: wxSocket(wx), network: wxNetwork(wx), name: 'Mini', minReconnectDelay: 60_000, maxReconnectDelay: 60_000 });
+    clients.push(mini);
+    await mini.connect();
+    const room = await mini.create();
+    const states: string[] = [];
+    mini.on('state', (e) => states.push(e.state));
+    status(false);
+    expect(states).toEqual(['connecting']); // at once, not after two silent heartbeats
+    const queued = room.send('written in the tunnel');
+    status(true);
+    await whenState(mini, 'connected');
+    expect((await queued).seq).toBe(1);
+    expect(wx.connects).toHaveLength(2);
+    mini.close();
+    expect(listeners.size).toBe(0);
   });
 
   it('closes its SocketTask with a code the platform accepts', async () => {

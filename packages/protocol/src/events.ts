@@ -65,7 +65,19 @@ export interface WelcomeEvent {
   rooms: RoomSummary[];
   /** Extension: present when the user has more rooms than `welcome` lists; pass it to `rooms {cursor}`. */
   roomsNext?: string;
-  limits: { maxText: number; maxBinary: number; ratePerSec: number };
+  /** Extension: sentences about how the client connected that it should fix (e.g. a `token` header the server does not read). */
+  warnings?: string[];
+  limits: {
+    maxText: number;
+    maxBinary: number;
+    ratePerSec: number;
+    /**
+     * Extension: frames this connection may send beyond `ratePerSec` within 10 s of `welcome`
+     * (its share of the user's resume budget), so a queued outbox goes out at once. Absent from
+     * older servers: treat as 0.
+     */
+    resumeBurst?: number;
+  };
 }
 
 /** The message a reply answers, as it is now. */

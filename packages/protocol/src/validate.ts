@@ -7,6 +7,7 @@ import {
   type ClientRequest,
   type RequestOp,
 } from './schemas.js';
+import { seedOpHint, typeInsteadOfOp } from './seed-vocabulary.js';
 
 // Compiled once at import: the hot path runs generated code, not a schema interpreter.
 // Server-side only (code generation); the SDK imports types, not this module.
@@ -37,10 +38,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function validateRequest(value: unknown): Validated<ClientRequest> {
   if (!isObject(value)) return { ok: false, message: 'a frame must be a JSON object with an "op" field' };
   const op = value.op;
+  // Tutorial code names the operation in "type": say where roomcast wants it.
+  if (op === undefined && 'type' in value) return { ok: false, message: typeInsteadOfOp(value.type) };
   if (typeof op !== 'string') return { ok: false, message: 'a frame must have a string "op" field' };
   const check = requestChecks.get(op);
   if (!check) {
-    return { ok: false, message: `unknown op "${op.slice(0, 32)}"; the ops are: ${Object.keys(REQUEST_SCHEMAS).join(', ')}` };
+    const name = op.slice(0, 32);
+    return { ok: false, message: `unknown op "${name}"${seedOpHint(name)}; the ops are: ${Object.keys(REQUEST_SCHEMAS).join(', ')}` };
   }
   if (!check.Check(value)) return { ok: false, message: firstError(op, check, value) };
   return { ok: true, value: value as ClientRequest };
@@ -50,6 +54,7 @@ export function validateRequest(value: unknown): Validated<ClientRequest> {
 export function validateBinaryHeader(value: unknown): Validated<BinaryHeader> {
   if (!isObject(value)) return { ok: false, message: 'a binary frame header must be a JSON object with an "op" field' };
   const op = value.op;
+  if (op === undefined && 'type' in value) return { ok: false, message: 'unknown field "type": a binary frame header names its operation in "op": "send" or "dm"' };
   const check = typeof op === 'string' ? binaryChecks.get(op) : undefined;
   if (!check) return { ok: false, message: 'a binary frame header must have "op": "send" or "dm"' };
   if (!check.Check(value)) return { ok: false, message: firstError(String(op), check, value) };

@@ -130,3 +130,42 @@ describe('refOf', () => {
     }
   });
 });
+
+describe('frames in the tutorials\' vocabulary', () => {
+  const lead = 'unknown field "type": roomcast frames name their operation in "op"';
+
+  it('says to use "op" when a frame names its operation in "type"', () => {
+    expect(messageOf({ type: 'create', room: 'lobby' })).toBe(`${lead}, e.g. {"op":"create"}`);
+    expect(messageOf({ type: 'join', room: 'lobby' })).toBe(`${lead}, e.g. {"op":"join"}`);
+    expect(messageOf({ type: 5 })).toBe(`${lead}, e.g. {"op":"send"}`);
+    expect(messageOf({ type: 'shout' })).toMatch(new RegExp(`^${lead.replace(/[(){}"]/g, '\\$&')}, e.g. \\{"op":"send"\\}; the ops are: auth, create, join`));
+    // A frame with an "op" is judged by its op; "type" is then just an unknown field, ignored.
+    expect(validateRequest({ op: 'ping', type: 'ping' }).ok).toBe(true);
+  });
+
+  it('maps the tutorials\' words to roomcast ops', () => {
+    expect(messageOf({ type: 'enter', room: 'lobby' })).toBe(`${lead}: "enter" is {"op":"join"} in roomcast`);
+    expect(messageOf({ type: 'out' })).toBe(`${lead}: "out" is {"op":"leave"} in roomcast`);
+    expect(messageOf({ type: 'message', text: 'hi' })).toBe(`${lead}: "message" is {"op":"send"} in roomcast`);
+    expect(messageOf({ type: 'chat' })).toBe(`${lead}: "chat" is {"op":"send"} in roomcast`);
+    expect(messageOf({ type: 'private' })).toBe(`${lead}: "private" is {"op":"dm"} in roomcast`);
+    expect(messageOf({ type: 'heartbeat' })).toBe(`${lead}: "heartbeat" is {"op":"ping"} in roomcast`);
+    expect(messageOf({ type: 'users' })).toBe(`${lead}: "users" is {"op":"members"} in roomcast`);
+    expect(messageOf({ op: 'enter', room: 'lobby' })).toMatch(/^unknown op "enter" \("enter" is "join" in roomcast\); the ops are: auth/);
+    expect(messageOf({ op: 'message' })).toMatch(/^unknown op "message" \("message" is "send" in roomcast\); the ops are: /);
+    // Inherited names are not words of the table.
+    expect(messageOf({ type: 'toString' })).toMatch(/e\.g\. \{"op":"send"\}; the ops are: /);
+    expect(messageOf({ op: 'constructor' })).toMatch(/^unknown op "constructor"; the ops are: /);
+  });
+
+  it('explains that the online count comes without asking', () => {
+    const online = 'the online count is "online" in the join and create replies and in every presence event; nothing needs asking';
+    expect(messageOf({ type: 'userCount' })).toBe(`${lead}; there is no "userCount" request: ${online}`);
+    expect(messageOf({ op: 'userCount' })).toMatch(new RegExp(`^unknown op "userCount" \\(${online.replace(/"/g, '\\"')}\\); the ops are: `));
+  });
+
+  it('says the same of a binary frame header', () => {
+    const r = validateBinaryHeader({ type: 'send', room: 'r', mime: 'a/b' });
+    expect(r).toEqual({ ok: false, message: 'unknown field "type": a binary frame header names its operation in "op": "send" or "dm"' });
+  });
+});

@@ -47,6 +47,8 @@ export interface ServerConfig {
   presenceLeaseMs: number;
   /** Messages a second per user over all connections and nodes; 0: off. */
   userRate: number;
+  /** Frames a reconnecting user may send beyond the rate right after `welcome`; 0: off. */
+  resumeBurst: number;
   /** Time a new TCP connection has to send a whole request head (HTTP or upgrade), ms. */
   handshakeTimeoutMs: number;
   /** TCP connections from one address that have not sent a whole request head yet. */
@@ -98,6 +100,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBinary', flag: 'max-binary', env: 'ROOMCAST_MAX_BINARY', kind: 'int', min: 1, help: 'largest binary message payload, in bytes' },
   { key: 'ratePerSec', flag: 'rate', env: 'ROOMCAST_RATE', kind: 'int', min: 0, help: 'frames a second per connection, bursts of twice that (0 = no limit)' },
   { key: 'userRate', flag: 'user-rate', env: 'ROOMCAST_USER_RATE', kind: 'int', min: 0, help: 'messages a second per user over all their connections and nodes, bursts of twice that (0 = no limit)' },
+  { key: 'resumeBurst', flag: 'resume-burst', env: 'ROOMCAST_RESUME_BURST', kind: 'int', min: 0, help: 'frames a reconnecting user may send beyond --rate right after welcome, refilled over a minute (0 = off)' },
   { key: 'maxConnPerIp', flag: 'max-conn-per-ip', env: 'ROOMCAST_MAX_CONN_PER_IP', kind: 'int', min: 1, help: 'open connections allowed from one address' },
   { key: 'sendBufferLimit', flag: 'send-buffer', env: 'ROOMCAST_SEND_BUFFER', kind: 'int', min: 1024, help: 'unsent bytes after which a connection is a slow consumer (closed with 1013)' },
   { key: 'logLevel', flag: 'log-level', env: 'ROOMCAST_LOG_LEVEL', kind: { choices: LOG_LEVELS }, help: 'log level (logs are JSON lines on stderr)' },
@@ -168,6 +171,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   nodeId: '',
   presenceLeaseMs: 15_000,
   userRate: 0,
+  resumeBurst: DEFAULT_CHAT_CONFIG.resumeBurst,
   handshakeTimeoutMs: 5_000,
   maxPendingPerIp: 256,
   maxConnections: 0,

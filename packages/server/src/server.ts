@@ -80,6 +80,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       sendBufferLimit: config.sendBufferLimit,
       guestsCreatePrivate: config.guestCreate === 'on',
       userRate: config.userRate,
+      resumeBurst: config.resumeBurst,
       sendTimeoutMs: config.sendTimeoutMs,
       maxRoomsPerUser: config.maxRoomsPerUser,
       inviteRate: config.inviteRate,

@@ -26,27 +26,27 @@ describe('reconnecting', () => {
     expect(s.states).toEqual(['connecting']);
   });
 
-  it('resets the backoff only after a connection stayed up for stableAfter', async () => {
-    const s = setup({ minReconnectDelay: 100, maxReconnectDelay: 10_000, stableAfter: 5000 });
+  it('resets the backoff once a connection delivered welcome, even one that drops at once', async () => {
+    const s = setup({ minReconnectDelay: 100, maxReconnectDelay: 10_000 });
     void s.chat.connect();
+    const retries: number[] = [];
+    s.chat.on('retry', (r) => retries.push(r.retryAt - Date.now()));
     for (let i = 0; i < 3; i++) {
       s.net.last.serverClose(1006);
       vi.advanceTimersByTime(10_000);
     }
-    // Attempt 4 succeeds but drops at once: the next delay keeps growing (flapping server).
-    s.net.last.welcome();
-    s.net.last.serverClose(1013);
-    const n = s.net.sockets.length;
-    vi.advanceTimersByTime(798);
-    expect(s.net.sockets.length).toBe(n);
-    vi.advanceTimersByTime(1);
-    expect(s.net.sockets.length).toBe(n + 1);
-    // This one stays up past stableAfter: the next drop retries after the smallest delay.
-    s.net.last.welcome();
-    vi.advanceTimersByTime(5000);
-    s.net.last.serverClose(1001);
-    vi.advanceTimersByTime(99);
-    expect(s.net.sockets.length).toBe(n + 2);
+    expect(retries).toEqual([99, 199, 399]);
+    // Attempt 4 is welcomed and dropped at once (a server that keeps dying): back to the minimum.
+    for (let i = 0; i < 3; i++) {
+      s.net.last.welcome();
+      s.net.last.serverClose(1013);
+      const n = s.net.sockets.length;
+      vi.advanceTimersByTime(98);
+      expect(s.net.sockets.length).toBe(n);
+      vi.advanceTimersByTime(1);
+      expect(s.net.sockets.length).toBe(n + 1);
+    }
+    expect(retries.slice(3)).toEqual([99, 99, 99]);
   });
 
   it('fires state only on a real change', async () => {

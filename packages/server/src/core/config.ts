@@ -20,6 +20,11 @@ export interface ChatConfig {
   guestsCreatePrivate: boolean;
   /** Messages a second per user over all their connections and nodes (0 = no limit). */
   userRate: number;
+  /**
+   * Frames a reconnecting user may send beyond `ratePerSec` right after `welcome`, so a queued
+   * outbox goes out at once; refilled over a minute, per user (0 = off). See ResumeBudgets.
+   */
+  resumeBurst: number;
   /** A connection that leaves queued data untaken this long is a slow consumer, ms. */
   sendTimeoutMs: number;
   /** Rooms one user may own at a time (0 = no limit; admins are exempt). */
@@ -51,6 +56,7 @@ export const DEFAULT_CHAT_CONFIG: ChatConfig = {
   dedupWindowMs: 24 * 60 * 60 * 1000,
   guestsCreatePrivate: true,
   userRate: 0,
+  resumeBurst: 200,
   sendTimeoutMs: 10_000,
   maxRoomsPerUser: 100,
   inviteRate: 30,

@@ -7,6 +7,7 @@ import { Delivery } from './delivery.js';
 import type { HandlerDeps, VerifiedToken } from './deps.js';
 import { PublicRoomDirectory } from './directory.js';
 import { FrameIntake } from './intake.js';
+import { ResumeBudgets } from './limits.js';
 import type { Logger } from './logger.js';
 import { Membership } from './membership.js';
 import { Outbound } from './outbound.js';
@@ -64,10 +65,12 @@ export function createCore(o: CoreOptions): Core {
   const inbound = (m: BrokerMessage): void => cluster?.onBrokerMessage(m);
   const delivery = new Delivery({ store, broker, outbound, quotas, stats, work, log, now, clustered: o.clustered, gapMs: o.gapMs ?? 200, inbound });
   const membership = new Membership({ store, broker, delivery, registry, directory, now, work, log, presenceGraceMs: config.presenceGraceMs });
-  const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound });
+  // Shared by sessions (reserved at welcome, returned at close) and intake (spent per frame).
+  const resume = new ResumeBudgets(config.resumeBurst, now());
+  const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound, resume });
   cluster = new ClusterSync({ broker, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
   const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, verifyToken: o.verifyToken };
-  const intake = new FrameIntake({ config, stats, log, now, work, failures: new Failures(stats, log, now), handlers });
+  const intake = new FrameIntake({ config, stats, log, now, work, failures: new Failures(stats, log, now), handlers, resume });
   // Checking a few times per timeout ends a stalled reader soon after its time is up.
   const stallSweep = setInterval(() => outbound.sweep(registry.sessions, now()), Math.max(50, Math.min(1000, Math.floor(config.sendTimeoutMs / 4))));
   stallSweep.unref();

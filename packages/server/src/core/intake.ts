@@ -4,7 +4,7 @@ import type { ChatConfig } from './config.js';
 import { RequestContext, type Failures } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
-import { holdsNul } from './limits.js';
+import { holdsNul, type ResumeBudgets } from './limits.js';
 import type { Logger } from './logger.js';
 import { HANDLERS, sendBinary } from './ops.js';
 import type { Session } from './session.js';
@@ -20,6 +20,8 @@ export interface IntakeDeps {
   failures: Failures;
   /** What the request handlers get. */
   handlers: HandlerDeps;
+  /** Resume bursts reserved at `welcome`, spent here once the connection's bucket is empty. */
+  resume: ResumeBudgets;
 }
 
 const textDecoder = new TextDecoder('utf-8');
@@ -130,11 +132,13 @@ export class FrameIntake {
    * Takes the frame's token before anything else is done with it. A refused frame is answered
    * `rate_limited` (with its ref when it has one, which means parsing it; otherwise at most once
    * a second), and a connection refused ten bursts' worth of frames within a second is closed:
-   * nobody paces like that by accident.
+   * nobody paces like that by accident. A connection's resume burst (reserved at welcome, see
+   * ResumeBudgets) is spent only once its own bucket is empty, and counts every frame alike:
+   * the ops are not known before parsing, and the frame count is what bounds the cost.
    */
   private allow(session: Session, data: Uint8Array, binary: boolean): boolean {
     const now = this.d.now();
-    if (session.bucket.take(now)) return true;
+    if (session.bucket.take(now) || this.d.resume.take(session, now)) return true;
     this.d.stats.rateLimited++;
     const r = this.refusalsOf(session);
     if (now - r.windowStart >= 1000) {

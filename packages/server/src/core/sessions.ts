@@ -3,7 +3,7 @@ import { userChannel, type Broker, type BrokerHandler } from '../broker/broker.j
 import type { Store } from '../store/store.js';
 import type { ChatConfig } from './config.js';
 import { userRef } from './events.js';
-import { TokenBucket } from './limits.js';
+import { TokenBucket, type ResumeBudgets } from './limits.js';
 import type { Logger } from './logger.js';
 import { userKey, type Membership } from './membership.js';
 import type { Outbound } from './outbound.js';
@@ -26,6 +26,8 @@ export interface SessionsDeps {
   membership: Membership;
   /** Where the broker's messages on a user's own channel go (ClusterSync). */
   inbound: BrokerHandler;
+  /** Resume bursts: reserved for a connection in its welcome, the unspent rest returned at close. */
+  resume: ResumeBudgets;
 }
 
 /** A connection's life in the core: opened with its `welcome`, expired tokens, closed. */
@@ -34,8 +36,11 @@ export class Sessions {
 
   constructor(private readonly d: SessionsDeps) {}
 
-  /** Registers a new connection and sends its `welcome`. Frames that arrive meanwhile wait. */
-  open(conn: Connection, user: User, auth: SessionAuth = { exp: null, rooms: [] }, guestToken?: string): Session {
+  /**
+   * Registers a new connection and sends its `welcome`. Frames that arrive meanwhile wait.
+   * `warnings`: sentences for the client about how it connected (a token header not read).
+   */
+  open(conn: Connection, user: User, auth: SessionAuth = { exp: null, rooms: [] }, guestToken?: string, warnings: readonly string[] = []): Session {
     const c = this.d.config;
     const burst = Math.max(1, c.ratePerSec * 2);
     const session = new Session(conn, user, new TokenBucket(c.ratePerSec, burst, this.d.now()), auth, this.replySink);
@@ -44,11 +49,11 @@ export class Sessions {
     if (this.d.registry.add(session)) {
       void this.d.broker.subscribe(userChannel(user.id), this.d.inbound).catch((err: unknown) => this.d.log.warn({ err }, 'user channel subscribe failed'));
     }
-    session.enqueue(() => this.d.work.track(this.welcome(session, guestToken)));
+    session.enqueue(() => this.d.work.track(this.welcome(session, guestToken, warnings)));
     return session;
   }
 
-  private async welcome(session: Session, guestToken: string | undefined): Promise<void> {
+  private async welcome(session: Session, guestToken: string | undefined, warnings: readonly string[]): Promise<void> {
     const { store, config, membership } = this.d;
     try {
       await this.d.broker.presenceAdd(userKey(session.user.id), userRef(session.user));
@@ -60,6 +65,7 @@ export class Sessions {
       const rooms = await membership.summaries(more ? rows.slice(0, -1) : rows, true);
       for (const r of rooms) session.memberOf.add(r.id);
       const last = rooms.at(-1);
+      const resumeBurst = this.resumeBurst(session, rooms.length > 0);
       session.sendJson({
         op: 'welcome',
         session: session.id,
@@ -68,12 +74,26 @@ export class Sessions {
         heartbeat: config.heartbeatMs,
         rooms,
         ...(more && last ? { roomsNext: encodeCursor(last) } : {}),
-        limits: { maxText: config.maxText, maxBinary: config.maxBinary, ratePerSec: config.ratePerSec },
+        ...(warnings.length > 0 ? { warnings: [...warnings] } : {}),
+        limits: { maxText: config.maxText, maxBinary: config.maxBinary, ratePerSec: config.ratePerSec, resumeBurst },
       });
     } catch (err) {
       this.d.log.error({ err, session: session.id }, 'welcome failed');
       session.conn.close(CloseCode.Internal, 'the server could not load your rooms; reconnect shortly');
     }
+  }
+
+  /**
+   * The resume burst this connection gets, reserved from its user's budget now. None without a
+   * rate limit (nothing to go beyond), and none for a user in no room: a brand-new guest has no
+   * queue to resume, and an attacker minting guests for fresh bursts gets nothing. With
+   * --user-rate, no more than that limit's burst, since sends past it are refused anyway.
+   */
+  private resumeBurst(session: Session, hasRooms: boolean): number {
+    const c = this.d.config;
+    if (c.ratePerSec <= 0 || !hasRooms) return 0;
+    const want = c.userRate > 0 ? Math.min(c.resumeBurst, 2 * c.userRate) : c.resumeBurst;
+    return this.d.resume.reserve(session, session.user.id, want, this.d.now());
   }
 
   /** Closes the connection with 4401 when its token expires, unless a refresh moved `exp`. */
@@ -97,6 +117,7 @@ export class Sessions {
   async close(session: Session): Promise<void> {
     if (session.closed) return;
     session.closed = true;
+    this.d.resume.release(session, this.d.now());
     clearTimeout(session.expiryTimer);
     const userGone = this.d.registry.remove(session);
     if (userGone) void this.d.broker.unsubscribe(userChannel(session.user.id)).catch(() => {});

@@ -13,6 +13,7 @@ import { clientAddress, originAllowed } from './origin.js';
 import { PerAddress } from './per-address.js';
 import { parseRequestTarget } from './request-target.js';
 import { ThrottledLog } from './throttled-log.js';
+import { closeHint, guestWarning, logLine, seedTokenHeader, type SeedHeader } from './token-header.js';
 import { CoalescingWriter, FrameCache } from './frame-writer.js';
 import { WsConnection, type FrameOutput } from './ws-connection.js';
 
@@ -145,6 +146,8 @@ export class Gateway {
       return refuse(socket, { status: 503, code: 'unavailable', message: 'the server is at its connection limit; connect again shortly', headers: { 'Retry-After': String(RETRY_AFTER_S) } });
     }
     const ip = clientAddress(req, this.opts.trustProxy);
+    const seedHeader = seedTokenHeader(req.headers, target.query);
+    if (seedHeader) this.throttled.write('warn', `seed-token-header:${seedHeader}`, { ip, header: seedHeader, auth: this.auth.mode }, logLine(seedHeader, this.auth.mode));
     const identify: Promise<UpgradeIdentity> = originAllowed(req.headers.origin, req.headers.host, this.opts.allowedOrigins)
       ? this.auth.fromUpgrade(target.query, req.headers.authorization)
       : Promise.resolve({ kind: 'fail', code: CloseCode.Forbidden, reason: `origin ${String(req.headers.origin).slice(0, 80)} is not allowed to connect` });
@@ -163,7 +166,7 @@ export class Gateway {
         uncount();
         // Gone meanwhile: nothing to do (a half-closed one, ws destroys without calling back).
         if (socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, ip, identity));
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, ip, identity, seedHeader));
       })
       .catch((err: unknown) => {
         uncount();
@@ -177,7 +180,7 @@ export class Gateway {
     socket.destroy();
   }
 
-  private accept(ws: WebSocket, socket: Duplex, ip: string, identity: UpgradeIdentity): void {
+  private accept(ws: WebSocket, socket: Duplex, ip: string, identity: UpgradeIdentity, seedHeader: SeedHeader | null): void {
     const count = this.perIp.add(ip);
     const conn = new WsConnection(newSessionId(), ws, socket, ip, this.out);
     this.conns.add(conn);
@@ -191,12 +194,15 @@ export class Gateway {
       return conn.close(CloseCode.TooManyConnections, `too many connections from your address (limit ${this.opts.maxConnPerIp})`);
     }
     if (identity.kind === 'fail') return conn.close(identity.code, identity.reason);
-    if (identity.kind === 'ok') return this.start(ws, conn, identity.auth, []);
-    this.awaitAuth(ws, conn, ip);
+    if (identity.kind === 'ok') {
+      const warnings = seedHeader && identity.auth.user.guest ? [guestWarning(seedHeader, this.auth.acceptsTokens)] : [];
+      return this.start(ws, conn, identity.auth, [], warnings);
+    }
+    this.awaitAuth(ws, conn, ip, seedHeader);
   }
 
   /** No credentials came with the upgrade: the first frame must be `{"op":"auth","token"}`. */
-  private awaitAuth(ws: WebSocket, conn: WsConnection, ip: string): void {
+  private awaitAuth(ws: WebSocket, conn: WsConnection, ip: string, seedHeader: SeedHeader | null): void {
     if (this.unauthPerIp.add(ip) > this.opts.maxUnauthPerIp) {
       this.unauthPerIp.remove(ip);
       return conn.close(CloseCode.TooManyConnections, `too many unauthenticated connections from your address (limit ${this.opts.maxUnauthPerIp})`);
@@ -208,9 +214,11 @@ export class Gateway {
       clearTimeout(timer);
       this.unauthPerIp.remove(ip);
     };
+    // A client that sent its token in a header it thinks we read is told which one to use.
+    const hint = seedHeader ? closeHint(seedHeader) : '';
     const timer = setTimeout(() => {
       done();
-      conn.close(CloseCode.AuthTimeout, `no {"op":"auth"} frame within ${this.opts.authTimeoutMs} ms`);
+      conn.close(CloseCode.AuthTimeout, `no {"op":"auth"} frame within ${this.opts.authTimeoutMs} ms${hint}`);
     }, this.opts.authTimeoutMs);
     ws.on('close', done);
     const held: Array<[Buffer, boolean]> = [];
@@ -226,7 +234,8 @@ export class Gateway {
       const frame = isBinary ? null : parseAuthFrame(toBuffer(data));
       if (!frame) {
         done();
-        return conn.close(CloseCode.Unauthorized, 'authentication required: the first frame must be {"op":"auth","token":"..."}');
+        const first = 'the first frame must be {"op":"auth","token":"..."}';
+        return conn.close(CloseCode.Unauthorized, hint ? first + hint : `authentication required: ${first}`);
       }
       this.auth.verifyToken(frame.token).then(
         (claims) => {
@@ -249,8 +258,8 @@ export class Gateway {
   }
 
   /** Authenticated: hand the connection to the core, with any frames that arrived meanwhile. */
-  private start(ws: WebSocket, conn: WsConnection, auth: Authenticated, held: Array<[Buffer, boolean]>): void {
-    const session = this.core.sessions.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken);
+  private start(ws: WebSocket, conn: WsConnection, auth: Authenticated, held: Array<[Buffer, boolean]>, warnings: readonly string[] = []): void {
+    const session = this.core.sessions.open(conn, auth.user, { exp: auth.exp, rooms: auth.rooms }, auth.guestToken, warnings);
     const handle = (bytes: Buffer, isBinary: boolean) => {
       if (isBinary) this.core.intake.binary(session, bytes);
       else this.core.intake.text(session, bytes);

@@ -8,6 +8,7 @@ import type { Broker } from '../broker/broker.js';
 import { parseHostPort } from '../config.js';
 import type { Core } from '../core/core.js';
 import type { Store } from '../store/store.js';
+import { serveClientBundle } from './client-bundle.js';
 import { answerErrorsAsJson } from './errors.js';
 import { registerFileRoutes } from './files.js';
 import { createMetrics, HttpStats } from './metrics.js';
@@ -88,6 +89,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   // Not rate-limited either: the UI's built files touch no store, browsers cache them, and one
   // page load fetches several at once, which would eat a shared office address's budget.
   serveWebUi(app, deps.webDir);
+  serveClientBundle(app);
 
   // Everything that does work per request, limited per client address (a scope of its own, so
   // the limit's hook applies to these routes only).
