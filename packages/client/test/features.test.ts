@@ -241,8 +241,10 @@ describe('message features against a server', () => {
     const room = await alice.create();
     const other = await alice.create();
     await room.send('大家你好啊');
-    await room.send('Deploy at five');
+    const five = await room.send('Deploy at five');
     await room.send('lunch?');
+    // Newest first is by time: hits sent in the same millisecond would come in either order.
+    await waitUntil(() => Date.now() > five.ts || undefined, { what: 'the clock to pass the first hit' });
     await other.send('deploy again at six');
     await room.send('deploy: secret'); // seq 4 of its room
     await room.unsend(4);
