@@ -203,6 +203,16 @@ export function changesContract(name: string, open: () => Promise<StoreHarness>)
       expect((await store.memberRooms(bob.id)).find((m) => m.id === 'pop')).toMatchObject({ unread: 2 });
     });
 
+    it('moves a read cursor forward only, saying whether it moved', async () => {
+      await store.append(msg('r', alice));
+      await store.append(msg('r', alice));
+      expect(await store.moveReadSeq('r', bob.id, 1)).toEqual({ readSeq: 1, moved: true });
+      expect(await store.moveReadSeq('r', bob.id, 1)).toEqual({ readSeq: 1, moved: false });
+      expect(await store.moveReadSeq('r', bob.id, 0)).toEqual({ readSeq: 1, moved: false });
+      expect(await store.moveReadSeq('r', bob.id, 2)).toEqual({ readSeq: 2, moved: true });
+      expect(await store.moveReadSeq('r', 'u-nobody', 2)).toEqual({ readSeq: 0, moved: false });
+    });
+
     it('keeps retention and receipts on the room', async () => {
       await store.createRoom(room('kept', { retention: 7, receipts: false }));
       expect(await store.getRoom('kept')).toMatchObject({ retention: 7, receipts: false });

@@ -109,13 +109,11 @@ export async function read(d: Pick<HandlerDeps, 'store' | 'membership' | 'delive
   const rec = await d.store.getRoom(req.room);
   if (!rec) throw new ChatError('room_not_found', `room "${req.room}" was deleted`);
   const user = ctx.session.user;
-  // A move to 0 never moves it: it reads the cursor as it was.
-  const before = await d.store.setReadSeq(rec.id, user.id, 0);
-  const readSeq = await d.store.setReadSeq(rec.id, user.id, Math.min(req.seq, rec.lastSeq));
+  const { readSeq, moved } = await d.store.moveReadSeq(rec.id, user.id, Math.min(req.seq, rec.lastSeq));
   const counts = await d.store.unreadOf(rec.id, user.id, readSeq);
   ctx.ok({ room: rec.id, readSeq, unread: counts.unread, mentions: counts.mentions });
   // The others see it moved ("seen by"); not stored, not in the seq stream.
-  if (readSeq > before && (d.delivery.rooms.get(rec.id)?.info ?? room).receipts) {
+  if (moved && (d.delivery.rooms.get(rec.id)?.info ?? room).receipts) {
     d.delivery.broadcast(rec.id, { op: 'receipt', room: rec.id, user: userRef(user), seq: readSeq }, { user: user.id });
   }
 }

@@ -262,20 +262,25 @@ export class SqlStore implements Store {
   }
 
   async setReadSeq(room: string, userId: string, seq: number): Promise<number> {
-    await this.db
+    return (await this.moveReadSeq(room, userId, seq)).readSeq;
+  }
+
+  async moveReadSeq(room: string, userId: string, seq: number): Promise<{ readSeq: number; moved: boolean }> {
+    const res = await this.db
       .updateTable('members')
       .set({ read_seq: seq })
       .where('room_id', '=', room)
       .where('user_id', '=', userId)
       .where('read_seq', '<', seq)
-      .execute();
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) > 0) return { readSeq: seq, moved: true };
     const row = await this.db
       .selectFrom('members')
       .select('read_seq')
       .where('room_id', '=', room)
       .where('user_id', '=', userId)
       .executeTakeFirst();
-    return Number(row?.read_seq ?? 0);
+    return { readSeq: Number(row?.read_seq ?? 0), moved: false };
   }
 
   async unreadOf(room: string, userId: string, readSeq: number): Promise<{ unread: number; mentions: number }> {

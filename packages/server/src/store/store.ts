@@ -180,6 +180,8 @@ export interface Store {
   memberRooms(userId: string, page?: { limit: number; after?: RoomCursor | undefined }): Promise<MembershipRecord[]>;
   /** Moves the read cursor forward only; returns the cursor after the move. */
   setReadSeq(room: string, userId: string, seq: number): Promise<number>;
+  /** The same, also saying whether the cursor moved (a read receipt is owed). */
+  moveReadSeq(room: string, userId: string, seq: number): Promise<{ readSeq: number; moved: boolean }>;
   /** The user's unread `msg` events and unread mentions in a room, for a read cursor. */
   unreadOf(room: string, userId: string, readSeq: number): Promise<{ unread: number; mentions: number }>;
 
