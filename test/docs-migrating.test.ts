@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS, resolveConfig, type ServerConfig } from '../packages/server/src/config.js';
 import { removeDir, startTestServer } from '../packages/server/test/helpers.js';
+import { serverOptions } from './doc-servers.js';
 import { parseSnippets, pointAt, type Snippet } from './doc-snippets.js';
 
 // Every ```js run snippet of docs/migrating.md runs as a Node ES module against a fresh real
@@ -17,18 +17,6 @@ const snippets = parseSnippets(readFileSync(join(ROOT, DOC), 'utf8'), DOC);
 
 /** How long one snippet may run (it reconnects, waits for messages) before it fails. */
 const RUN_MS = 20_000;
-
-/** Server options from a fence's `--flag value` pairs, read like `roomcast serve` reads them. */
-function serverOptions(flags: Record<string, string>): Partial<ServerConfig> {
-  const resolved = resolveConfig(flags, {});
-  const options: Partial<ServerConfig> = {};
-  for (const flag of Object.keys(flags)) {
-    const spec = OPTIONS.find((o) => o.flag === flag);
-    if (!spec) throw new Error(`unknown server flag --${flag}`);
-    Object.assign(options, { [spec.key]: resolved[spec.key] });
-  }
-  return options;
-}
 
 /**
  * Runs code as `node --input-type=module` from the repository root, so bare imports (`ws`,

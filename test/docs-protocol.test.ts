@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { REQUEST_SCHEMAS } from '../packages/protocol/src/schemas.js';
-import { OPTIONS, resolveConfig, type ServerConfig } from '../packages/server/src/config.js';
 import { removeDir, startTestServer, TestClient, type Frame, type TestServer } from '../packages/server/test/helpers.js';
+import { serverOptions } from './doc-servers.js';
 import {
   matchFrame,
   parseExamples,
@@ -24,18 +24,6 @@ const blocks = parseExamples(readFileSync(docPath, 'utf8'), DOC);
 
 /** How long one line may wait for a frame or a close before it fails. */
 const WAIT_MS = 5000;
-
-/** Server options from a block's `server --flag value` line, read like `roomcast serve` reads them. */
-function serverOptions(flags: Record<string, string>): Partial<ServerConfig> {
-  const resolved = resolveConfig(flags, {});
-  const options: Partial<ServerConfig> = {};
-  for (const flag of Object.keys(flags)) {
-    const spec = OPTIONS.find((o) => o.flag === flag);
-    if (!spec) throw new Error(`unknown server flag --${flag}`);
-    Object.assign(options, { [spec.key]: resolved[spec.key] });
-  }
-  return options;
-}
 
 interface Actor {
   client: TestClient;

@@ -31,4 +31,5 @@ export {
   MAX_SEARCH_PAGE,
   MAX_SEARCH_QUERY,
   REPLY_QUOTE_LENGTH,
+  quoteText,
 } from '@roomcast/protocol';

@@ -1,4 +1,4 @@
-import type { UserRef } from '@roomcast/client';
+import { quoteText, type UserRef } from '@roomcast/client';
 import { t } from './i18n.js';
 import { client, store, type MsgLine, type Reaction, type RoomState } from './store.js';
 import { toast, toastError } from './toasts.js';
@@ -13,9 +13,6 @@ export type Change =
   | { op: 'edit'; target: number; text?: string; editedAt?: number }
   | { op: 'unsend'; target: number }
   | { op: 'reaction'; target: number; emoji: string; user: UserRef; on: boolean; count: number };
-
-/** The quote a reply shows, from the answered message as it is now. */
-const QUOTE_LENGTH = 100;
 
 /** Every copy of the message in the room: the timeline, and the live end set aside by a window. */
 function copies(r: RoomState, seq: number): MsgLine[] {
@@ -65,7 +62,7 @@ export function applyChange(roomId: string, c: Change): void {
       l.edited = c.editedAt ?? Date.now();
     }
     requote(r, c.target, (q) => {
-      if (!q.unsent) q.text = text.slice(0, QUOTE_LENGTH);
+      if (!q.unsent) q.text = quoteText(text);
     });
   } else if (c.op === 'unsend') {
     lines.forEach(setUnsent);

@@ -1,4 +1,4 @@
-import { RoomcastError, type Room, type UserRef } from '@roomcast/client';
+import { quoteText, RoomcastError, type Room, type UserRef } from '@roomcast/client';
 import { t } from './i18n.js';
 import { client, ensureRoom, nextKey, store, type ImageRef, type MsgLine, type Quote, type RoomState } from './store.js';
 import { blobUrl } from './timeline.js';
@@ -27,7 +27,7 @@ export interface Intent {
 /** The quote a pending reply shows until the server's own takes its place. */
 export function quoteOf(line: MsgLine): Quote {
   if (line.unsent) return { seq: line.seq, unsent: true };
-  return { seq: line.seq, from: line.from, ...(line.text !== undefined ? { text: line.text.slice(0, 100) } : { mime: (line.image ?? line.file)?.mime }) };
+  return { seq: line.seq, from: line.from, ...(line.text !== undefined ? { text: quoteText(line.text) } : { mime: (line.image ?? line.file)?.mime }) };
 }
 
 function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef } & Threading): MsgLine {
