@@ -198,6 +198,33 @@ describe('message changes over sockets', () => {
     expect((await outsider.request('react', { room: 'lobby', seq: 1, emoji: '👍' })).error?.code).toBe('not_member');
   });
 
+  it('a client flooding reaction toggles is rate-limited; the room and the counts stay right', async () => {
+    const server = await start({ ratePerSec: 20 });
+    const { alice, bob } = await lobby(server);
+    await alice.ok('send', { room: 'lobby', text: 'target' });
+    // 400 toggles at once, never reading: the intake refuses what passes the rate.
+    for (let i = 0; i < 400; i++) bob.send({ op: 'react', room: 'lobby', seq: 1, emoji: '🔥', on: i % 2 === 0 });
+    // Deep nesting in an edit is refused like in a send.
+    let meta: Record<string, unknown> = {};
+    for (let i = 0; i < 100; i++) meta = { m: meta };
+    expect((await alice.request('edit', { room: 'lobby', seq: 1, text: 'x', meta })).error?.code).toBe('too_large');
+    // Once a message of Bob's is through (tokens refill), every reaction before it is stored and told.
+    const marker = await waitUntil(async () => {
+      const r = await bob.request('send', { room: 'lobby', text: 'marker' });
+      return r.ok ? r : undefined;
+    }, { what: 'a send of Bob to get through' });
+    await alice.next('msg', (f) => f.seq === marker.seq);
+    expect(alice.ws.readyState).toBe(alice.ws.OPEN);
+    // Whatever got through, the stored count is what the last event said, and 0 or 1.
+    const reactions = alice.take('reaction');
+    const last = reactions.at(-1);
+    const history = await alice.ok('history', { room: 'lobby' });
+    const count = (history.messages[0].reactions ?? []).find((r: { emoji: string }) => r.emoji === '🔥')?.count ?? 0;
+    expect([0, 1]).toContain(count);
+    if (last) expect(count).toBe(last.count);
+    expect(reactions.length).toBeLessThan(400);
+  });
+
   it('an unsent message\'s text is gone from the database file and its log', async () => {
     const server = await start();
     const { bob } = await lobby(server);

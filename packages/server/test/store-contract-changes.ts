@@ -174,6 +174,24 @@ export function changesContract(name: string, open: () => Promise<StoreHarness>)
       expect((await store.getMessage('r', 1))?.reactions).toEqual([{ emoji: '👍', count: 1, me: false }]);
     });
 
+    it('writes a batch\'s changes in order: given, taken back, given again ends given; given then unsent ends erased', async () => {
+      await store.append(msg('r', alice));
+      await store.append(msg('r', alice));
+      const toggles = await Promise.all([
+        store.append(change('r', bob, react(1, '🔥'))),
+        store.append(change('r', bob, react(1, '🔥', false))),
+        store.append(change('r', bob, react(1, '🔥'))),
+        store.append(change('r', carol, react(2, '👍'))),
+        store.append(change('r', alice, { kind: 'unsend', target: 2, windowMs: 0, moderator: false })),
+      ]);
+      expect(toggles.map((t) => t.count)).toEqual([1, 0, 1, 1, undefined]);
+      expect((await store.getMessage('r', 1, { viewer: bob.id }))?.reactions).toEqual([{ emoji: '🔥', count: 1, me: true }]);
+      // Reacting to message 2 again would find the erased reaction gone, not "already".
+      const third = await store.append(msg('r', alice));
+      expect(await refusal(store.append(change('r', carol, react(2, '👍'))))).toBe('not_found');
+      expect(await store.append(change('r', carol, react(third.seq, '👍')))).toMatchObject({ count: 1 });
+    });
+
     it('counts unread messages only, and unread mentions, from a read cursor', async () => {
       await store.append(msg('r', alice, { mentions: [bob.id, bob.id] }));
       await store.append(change('r', alice, react(1, '👍')));

@@ -46,17 +46,27 @@ export function targetsOf(inputs: AppendInput[]): Array<{ room: string; seq: num
   return [...seen.values()];
 }
 
-/** What applying changes writes besides the event rows. */
+/** One write of a change besides its event row. */
+export type ChangeStep =
+  /** A target's new state. */
+  | { kind: 'update'; room: string; seq: number; set: Partial<Database['messages']> }
+  /** An unsent target: its edits' text and meta, its reactions and mentions go. */
+  | { kind: 'erase'; room: string; seq: number }
+  | { kind: 'react'; row: Database['reactions'] }
+  | { kind: 'unreact'; row: { room_id: string; seq: number; emoji: string; user_id: string } };
+
+/**
+ * What applying a batch's changes writes besides the event rows, in the order planned: a
+ * reaction given, taken back and given again in one batch must end given, and one given just
+ * before an unsend must be erased with the message.
+ */
 export interface ChangeWrites {
-  /** Targets' new state. */
-  updates: Array<{ room: string; seq: number; set: Partial<Database['messages']> }>;
-  /** Unsent targets: their edits' text and meta, their reactions and mentions go. */
-  erased: Array<{ room: string; seq: number }>;
-  reactionsAdded: Database['reactions'][];
-  reactionsRemoved: Array<{ room_id: string; seq: number; emoji: string; user_id: string }>;
+  steps: ChangeStep[];
+  /** Whether any step erases content (SQLite then truncates its log). */
+  erases: boolean;
 }
 
-export const noWrites = (): ChangeWrites => ({ updates: [], erased: [], reactionsAdded: [], reactionsRemoved: [] });
+export const noWrites = (): ChangeWrites => ({ steps: [], erases: false });
 
 export interface PlannedChange {
   /** The event row's change-specific columns; null when nothing changes (`already`). */
@@ -105,7 +115,7 @@ export function planChange(targets: Map<string, TargetState | null>, input: Appe
       if (late(change.windowMs)) throw new ChangeRefused('forbidden', `too late to edit message ${t.seq}: messages can be edited for ${window(change.windowMs)} after sending`);
       t.text = change.text;
       const meta = change.meta === undefined ? undefined : JSON.stringify(change.meta);
-      writes.updates.push({ room: input.room, seq: t.seq, set: { text: change.text, edited_at: input.ts, ...(meta !== undefined ? { meta } : {}) } });
+      writes.steps.push({ kind: 'update', room: input.room, seq: t.seq, set: { text: change.text, edited_at: input.ts, ...(meta !== undefined ? { meta } : {}) } });
       return { row: { kind: 'edit', target: t.seq, text: change.text, meta: meta ?? null, detail: null } };
     }
     case 'unsend': {
@@ -119,12 +129,14 @@ export function planChange(targets: Map<string, TargetState | null>, input: Appe
       t.text = null;
       t.mime = null;
       t.emoji.clear();
-      writes.updates.push({
+      writes.steps.push({
+        kind: 'update',
         room: input.room,
         seq: t.seq,
         set: { unsent: 1, text: null, meta: null, mime: null, file_name: null, size: null, blob: null, mentions: null, edited_at: null },
       });
-      writes.erased.push({ room: input.room, seq: t.seq });
+      writes.steps.push({ kind: 'erase', room: input.room, seq: t.seq });
+      writes.erases = true;
       return { row: { kind: 'unsend', target: t.seq, text: null, meta: null, detail: null } };
     }
     case 'reaction': {
@@ -138,10 +150,10 @@ export function planChange(targets: Map<string, TargetState | null>, input: Appe
       const after = count + (change.on ? 1 : -1);
       if (change.on) {
         t.given.add(key);
-        writes.reactionsAdded.push({ room_id: input.room, seq: t.seq, emoji: change.emoji, user_id: actor, ts: input.ts });
+        writes.steps.push({ kind: 'react', row: { room_id: input.room, seq: t.seq, emoji: change.emoji, user_id: actor, ts: input.ts } });
       } else {
         t.given.delete(key);
-        writes.reactionsRemoved.push({ room_id: input.room, seq: t.seq, emoji: change.emoji, user_id: actor });
+        writes.steps.push({ kind: 'unreact', row: { room_id: input.room, seq: t.seq, emoji: change.emoji, user_id: actor } });
       }
       if (after > 0) t.emoji.set(change.emoji, after);
       else t.emoji.delete(change.emoji);

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './append-plan.js';
+import type { ChangeStep } from './change-plan.js';
 import type { Database, SqlDialectName } from './schema.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargets } from './target-rows.js';
@@ -63,28 +64,7 @@ async function writePlan(trx: Transaction<Database>, plan: AppendPlan): Promise<
   for (let i = 0; i < plan.mentionRows.length; i += INSERT_CHUNK) {
     await trx.insertInto('mentions').values(plan.mentionRows.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
   }
-  const c = plan.changes;
-  for (const u of c.updates) await trx.updateTable('messages').set(u.set).where('room_id', '=', u.room).where('seq', '=', u.seq).execute();
-  for (const e of c.erased) {
-    await trx.updateTable('messages').set({ text: null, meta: null }).where('room_id', '=', e.room).where('target', '=', e.seq).where('kind', '=', 'edit').execute();
-    await trx.deleteFrom('reactions').where('room_id', '=', e.room).where('seq', '=', e.seq).execute();
-    await trx.deleteFrom('mentions').where('room_id', '=', e.room).where('seq', '=', e.seq).execute();
-  }
-  for (const r of c.reactionsAdded) await trx.insertInto('reactions').values(r).onConflict((oc) => oc.doNothing()).execute();
-  for (const r of c.reactionsRemoved) {
-    const gone = await trx
-      .deleteFrom('reactions')
-      .where('room_id', '=', r.room_id)
-      .where('seq', '=', r.seq)
-      .where('emoji', '=', r.emoji)
-      .where('user_id', '=', r.user_id)
-      .returning('ts')
-      .executeTakeFirst();
-    // The emoji keeps its place (the time it was first given) while anyone still gives it.
-    if (gone) {
-      await trx.updateTable('reactions').set({ ts: gone.ts }).where('room_id', '=', r.room_id).where('seq', '=', r.seq).where('emoji', '=', r.emoji).where('ts', '>', gone.ts).execute();
-    }
-  }
+  for (const step of plan.changes.steps) await writeStep(trx, step);
   for (const [room, n] of plan.counters) {
     await trx.updateTable('rooms').set({ last_seq: n.lastSeq, msg_count: n.msgCount }).where('id', '=', room).where('last_seq', '<', n.lastSeq).execute();
   }
@@ -99,4 +79,35 @@ async function writePlan(trx: Transaction<Database>, plan: AppendPlan): Promise<
   }
 }
 
-
+/** One change step, in plan order (see ChangeWrites). */
+async function writeStep(trx: Transaction<Database>, step: ChangeStep): Promise<void> {
+  switch (step.kind) {
+    case 'update':
+      await trx.updateTable('messages').set(step.set).where('room_id', '=', step.room).where('seq', '=', step.seq).execute();
+      return;
+    case 'erase':
+      await trx.updateTable('messages').set({ text: null, meta: null }).where('room_id', '=', step.room).where('target', '=', step.seq).where('kind', '=', 'edit').execute();
+      await trx.deleteFrom('reactions').where('room_id', '=', step.room).where('seq', '=', step.seq).execute();
+      await trx.deleteFrom('mentions').where('room_id', '=', step.room).where('seq', '=', step.seq).execute();
+      return;
+    case 'react':
+      await trx.insertInto('reactions').values(step.row).onConflict((oc) => oc.doNothing()).execute();
+      return;
+    case 'unreact': {
+      const r = step.row;
+      const gone = await trx
+        .deleteFrom('reactions')
+        .where('room_id', '=', r.room_id)
+        .where('seq', '=', r.seq)
+        .where('emoji', '=', r.emoji)
+        .where('user_id', '=', r.user_id)
+        .returning('ts')
+        .executeTakeFirst();
+      // The emoji keeps its place (the time it was first given) while anyone still gives it.
+      if (gone) {
+        await trx.updateTable('reactions').set({ ts: gone.ts }).where('room_id', '=', r.room_id).where('seq', '=', r.seq).where('emoji', '=', r.emoji).where('ts', '>', gone.ts).execute();
+      }
+      return;
+    }
+  }
+}

@@ -46,17 +46,25 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
     for (const row of plan.messageRows) insertMessage.run(row);
     for (const row of plan.sendRows) insertSend.run(row);
     for (const row of plan.mentionRows) insertMention.run(row);
-    const c = plan.changes;
-    for (const u of c.updates) updateOf(Object.keys(u.set)).run({ ...u.set, room_id: u.room, seq: u.seq });
-    for (const e of c.erased) {
-      eraseEdits.run(e.room, e.seq);
-      eraseReactions.run(e.room, e.seq);
-      eraseMentions.run(e.room, e.seq);
-    }
-    for (const r of c.reactionsAdded) addReaction.run(r);
-    for (const r of c.reactionsRemoved) {
-      const gone = removeReaction.get(r) as { ts: number } | undefined;
-      if (gone) keepPlace.run({ ...r, ts: gone.ts });
+    for (const step of plan.changes.steps) {
+      switch (step.kind) {
+        case 'update':
+          updateOf(Object.keys(step.set)).run({ ...step.set, room_id: step.room, seq: step.seq });
+          break;
+        case 'erase':
+          eraseEdits.run(step.room, step.seq);
+          eraseReactions.run(step.room, step.seq);
+          eraseMentions.run(step.room, step.seq);
+          break;
+        case 'react':
+          addReaction.run(step.row);
+          break;
+        case 'unreact': {
+          const gone = removeReaction.get(step.row) as { ts: number } | undefined;
+          if (gone) keepPlace.run({ ...step.row, ts: gone.ts });
+          break;
+        }
+      }
     }
     for (const [room, n] of plan.counters) bumpRoom.run(n.lastSeq, n.msgCount, room, n.lastSeq);
     for (const r of plan.readers) markRead.run(r.seq, r.room, r.user, r.seq);
@@ -84,7 +92,7 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
     });
     const plan = planAppends(inputs, counters, known, targets);
     write(plan);
-    if (plan.changes.erased.length > 0) erased = true;
+    if (plan.changes.erases) erased = true;
     return plan.results;
   });
   let erased = false;
