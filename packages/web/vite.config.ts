@@ -42,7 +42,8 @@ export default defineConfig({
     __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
   },
   build: {
-    outDir: 'dist',
+    // ROOMCAST_WEB_DIST builds elsewhere (the server and the browser tests read the same variable).
+    outDir: process.env.ROOMCAST_WEB_DIST ?? 'dist',
     emptyOutDir: true,
     target: 'es2020',
     assetsInlineLimit: 0,

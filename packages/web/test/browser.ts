@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
@@ -8,7 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 // browser download. Waiting is always for a selector or a condition in the page, never a sleep.
 
 export const CHROMIUM = process.env.ROOMCAST_CHROMIUM ?? '/usr/bin/chromium';
-export const WEB_DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+export const WEB_DIST = process.env.ROOMCAST_WEB_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
 export const SHOTS = process.env.ROOMCAST_SCREENSHOTS ?? fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
 
 const ARGS = [
@@ -132,4 +133,28 @@ function crc32(buf: Buffer): number {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
   return ~c >>> 0;
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.0–2.2 A and AA rules) on the page as it is now and returns the serious
+ * and critical violations, each with the selectors of the elements that fail.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+  });
 }

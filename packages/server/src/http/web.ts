@@ -12,7 +12,8 @@ import { landingPage } from './landing.js';
 // next to each asset (served as they are); anything else is compressed on the fly.
 
 /** packages/web/dist, from packages/server/{src,dist}/http. */
-export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/** ROOMCAST_WEB_DIST serves another build (tests that build the UI into a folder of their own). */
+export const WEB_DIST = process.env.ROOMCAST_WEB_DIST ?? fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 const YEAR = 'public, max-age=31536000, immutable';
 
