@@ -1,13 +1,14 @@
 import { DIRECT_PREFIX, type RoomSummary, type ServerEvent, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
 import { Channel } from './channel.js';
 import { Emitter, type Listener } from './emitter.js';
+import { FileKeys } from './file-keys.js';
 import { Link } from './link.js';
 import { isMsgEvent, toMessage, type Message } from './messages.js';
 import { resolveOptions, type ClientOptions } from './options.js';
-import { searchBody } from './room-requests.js';
+import { searchBody, shareBody, shareResult } from './room-requests.js';
 import { Room } from './room.js';
 import { changeItem, messageItem } from './stream.js';
-import type { BinaryOptions, ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, JoinOptions, SearchOptions, SearchResult, SendOptions } from './types.js';
+import type { BinaryOptions, ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, JoinOptions, SearchOptions, SearchResult, SendOptions, ShareResult } from './types.js';
 import { httpOrigin } from './url.js';
 
 // The public API. The connection lifecycle is the Link's (link.ts), the request API the
@@ -33,6 +34,7 @@ export class RoomcastClient {
   private readonly events = new Emitter<ClientEvents>();
   private readonly link: Link;
   private readonly channel: Channel;
+  private readonly fileKeys: FileKeys;
   private readonly followed = new Map<string, Room>();
   private summaries = new Map<string, RoomSummary>();
   private everConnected = false;
@@ -47,15 +49,20 @@ export class RoomcastClient {
     const opts = resolveOptions(options);
     this.link = new Link(url, opts, this.events, {
       welcomed: (w) => this.welcomed(w),
+      // After the re-joins and the queued sends: a file key matters less than the messages.
+      replayed: () => this.fileKeys.welcomed(),
       received: (f, payload) => this.received(f, payload),
       lost: () => {
+        this.fileKeys.lost();
         for (const room of this.followed.values()) room.disconnected();
       },
       stopped: (error) => {
+        this.fileKeys.stopped(error);
         for (const room of this.followed.values()) room.stopped(error);
       },
     });
     this.channel = new Channel(this.link, opts, this.stats, (m) => this.stored(m));
+    this.fileKeys = new FileKeys(this.channel, (ctx) => this.events.emit('filekey', ctx));
   }
 
   /** `connecting` (also while waiting to retry), `connected`, or `disconnected` (not started, closed, or refused for good). */
@@ -113,9 +120,16 @@ export class RoomcastClient {
   /**
    * Joins a room and keeps it joined across reconnects. Resolves once the server accepted; the
    * recent history (or, with `since`, everything after it) then arrives on `message`, in order.
+   * With `invite` (an invite link's token) you get into a private room and become its member.
+   * @example const room = await chat.join('team', { invite: new URLSearchParams(location.search).get('invite') ?? undefined });
    */
   join(id: string, options: JoinOptions = {}): Promise<Room> {
     return (this.followed.get(id) ?? this.track(id)).want(options);
+  }
+
+  /** An invite link's token for room `id` (you must be a member): see `Room.share`. */
+  async share(id: string, ttlSec?: number): Promise<ShareResult> {
+    return shareResult(await this.channel.request(shareBody(id, ttlSec), 'resend', true), id);
   }
 
   /** A room this client follows (joined, or a direct conversation seen), by id. */
@@ -170,12 +184,34 @@ export class RoomcastClient {
     return result;
   }
 
-  /** A full URL for a binary message's bytes (it carries your token: don't share it), or null. */
+  /**
+   * A full URL for a binary message's bytes, with `?key=` your current file key: it fetches your
+   * rooms' files for about an hour and cannot sign in (the server still checks, at each fetch,
+   * that you are a member). Null for a message without a file, and until the first key arrived
+   * after `connect()` (the `filekey` event says when; `fileLink()` waits for it). From a server
+   * without file keys, the URL carries your sign-in token as `?token=`, as before.
+   */
   fileUrl(message: Message): string | null {
     const path = message.binary?.url;
-    const token = this.link.credential;
-    if (!path || !token) return null;
-    return `${httpOrigin(this.url)}${path}?token=${encodeURIComponent(token)}`;
+    if (!path) return null;
+    const origin = httpOrigin(this.url);
+    if (this.fileKeys.usesToken) {
+      const token = this.link.credential;
+      return token ? `${origin}${path}?token=${encodeURIComponent(token)}` : null;
+    }
+    const key = this.fileKeys.key;
+    return key ? `${origin}${path}?key=${encodeURIComponent(key)}` : null;
+  }
+
+  /**
+   * `fileUrl()` with a fresh key (within the first half of its hour), waiting for one if needed:
+   * for a link opened now (a download, a new tab). Null for a message without a file; rejects
+   * with `closed` when the client is closed first.
+   */
+  async fileLink(message: Message): Promise<string | null> {
+    if (!message.binary?.url) return null;
+    await this.fileKeys.fresh();
+    return this.fileUrl(message);
   }
 
   // ---- the rooms this client follows -----------------------------------------------------------------

@@ -13,7 +13,8 @@ export type CloseAction =
 
 /** Decides what a close code means, given how this client authenticates. */
 export function closeAction(code: number, auth: { getToken: boolean; token: boolean; guestToken: boolean }): CloseAction {
-  if (code === CloseCode.BadParams || code === CloseCode.Forbidden) return 'stop';
+  // 4410: an administrator disconnected the user; coming straight back would undo that.
+  if (code === CloseCode.BadParams || code === CloseCode.Forbidden || code === CloseCode.Disconnected) return 'stop';
   if (code !== CloseCode.Unauthorized) return 'retry';
   if (auth.getToken) return 'refresh-token';
   if (auth.token) return 'stop';

@@ -52,6 +52,7 @@ export function codeForClose(code: number): RoomcastErrorCode {
     case CloseCode.AuthTimeout:
       return 'unauthorized';
     case CloseCode.Forbidden:
+    case CloseCode.Disconnected:
       return 'forbidden';
     case CloseCode.TooManyConnections:
       return 'rate_limited';

@@ -1,6 +1,6 @@
 // @roomcast/client: the roomcast SDK for browsers, Node and WeChat mini programs.
 export { RoomcastClient } from './client.js';
-export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, ErrorContext, JoinOptions, RetryContext, StateContext } from './types.js';
+export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResult, ErrorContext, FileKeyContext, JoinOptions, RetryContext, ShareResult, StateContext } from './types.js';
 export type { ClientOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export { Room } from './room.js';
@@ -22,6 +22,7 @@ export type { WxConnectOptions, WxError, WxLike, WxSocketOptions, WxSocketTask }
 export type { EditEvent, ReactionCount, ReactionEvent, ReceiptEvent, ReplyQuote, RoomInfo, RoomSummary, UnsendEvent, UserRef } from '@roomcast/protocol';
 // The protocol's fixed values, for apps (the web UI among them) that have no other use for the protocol package.
 export { DEFAULT_HISTORY_PAGE, DIRECT_PREFIX, MAX_HISTORY_PAGE, MAX_NAME_LENGTH, MAX_TITLE_LENGTH } from '@roomcast/protocol';
+export { FILE_KEY_TTL, INVITE_TTL_DEFAULT, INVITE_TTL_MAX, INVITE_TTL_MIN } from '@roomcast/protocol';
 export {
   DEFAULT_SEARCH_PAGE,
   MAX_EMOJI_LENGTH,

@@ -20,6 +20,8 @@ import { socketUrl } from './url.js';
 export interface LinkOwner {
   /** A connection said welcome. Re-join rooms here: the waiting requests are replayed right after. */
   welcomed(welcome: WelcomeEvent): void;
+  /** The waiting requests went out after `welcomed`: background requests (a file key) go after them. */
+  replayed(): void;
   /** A frame on a welcomed connection, other than a `reply` or an `error`. */
   received(frame: ServerEvent, payload: Uint8Array | undefined): void;
   /** The connection ended (another attempt may follow): what was in flight is void. */
@@ -109,7 +111,7 @@ export class Link {
     return this.serverLimits;
   }
 
-  /** The token the server knows us by (a JWT, else the guest token), for file URLs. */
+  /** The token the server knows us by (a JWT, else the guest token): file URLs use it only on servers without file keys. */
   get credential(): string | undefined {
     return this.token ?? this.guest;
   }
@@ -322,6 +324,7 @@ export class Link {
       if (problem) e.fail(problem);
     }
     this.requests.replay();
+    this.owner.replayed();
     this.setState('connected');
     const waiters = this.waiters;
     this.waiters = [];

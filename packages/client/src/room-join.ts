@@ -34,6 +34,8 @@ export class RoomJoin<R> {
   wanted = false;
   private joining = false;
   private history: number;
+  /** An invite link's token, sent with joins until one is accepted (a member needs none). */
+  private invite: string | undefined;
   private ready: Promise<R> | null = null;
   private waiter: { resolve: (r: R) => void; reject: (e: RoomcastError) => void; timer: TimerHandle } | null = null;
   private retryTimer: TimerHandle | undefined;
@@ -52,9 +54,10 @@ export class RoomJoin<R> {
   }
 
   /** The app asked to join; `since` resumes from a stored position. */
-  want(options: { since?: number | undefined; history?: number | undefined }): Promise<R> {
+  want(options: { since?: number | undefined; history?: number | undefined; invite?: string | undefined }): Promise<R> {
     if (this.ready) return this.ready;
     this.wanted = true;
+    this.invite = options.invite;
     this.feed.hold();
     if (options.since !== undefined) this.feed.startAt(options.since);
     if (options.history !== undefined) this.history = options.history;
@@ -118,6 +121,7 @@ export class RoomJoin<R> {
     // Resuming: exactly what came after our position. First time: the recent history.
     if (this.feed.positioned) body.since = this.feed.lastSeq;
     else body.history = this.history;
+    if (this.invite !== undefined) body.invite = this.invite;
     this.link.call(body, 'forget', false, (err, reply) => {
       if (round !== this.round || this.ended) return;
       this.joining = false;
@@ -128,6 +132,7 @@ export class RoomJoin<R> {
   }
 
   private accepted(reply: Record<string, unknown>): void {
+    this.invite = undefined;
     const first = this.host.accepted(reply, this.history);
     if (!this.settle(null) && !first) this.host.synced();
     this.feed.flow();

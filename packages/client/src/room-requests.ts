@@ -1,10 +1,10 @@
-import { MAX_EMOJI_LENGTH, MAX_SEARCH_QUERY, type RoomInfo, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
+import { INVITE_TTL_MAX, INVITE_TTL_MIN, MAX_EMOJI_LENGTH, MAX_SEARCH_QUERY, type RoomInfo, type UserRef, type WelcomeEvent } from '@roomcast/protocol';
 import { RoomcastError } from './errors.js';
 import type { Pending } from './outbox.js';
 import type { ReplyHandler } from './requests.js';
 import { checkContent } from './sends.js';
 import type { ChangeEvent } from './stream.js';
-import type { EditOptions, EditResult, HistoryOptions, MemberInfo, ReactResult, SearchOptions, UnsendResult, UpdateOptions } from './types.js';
+import type { EditOptions, EditResult, HistoryOptions, MemberInfo, ReactResult, SearchOptions, ShareResult, UnsendResult, UpdateOptions } from './types.js';
 
 // The bodies of a room's requests and what their replies become, checked before they are sent
 // where the server's answer is certain (so a mistake fails at once, with the reason). Room and
@@ -144,6 +144,19 @@ export function updateBody(room: string, options: UpdateOptions): Record<string,
   for (const key of ['title', 'capacity', 'retention', 'receipts'] as const) if (options[key] !== undefined) body[key] = options[key];
   if (Object.keys(body).length === 2) throw new RoomcastError('bad_request', 'update needs at least one of title, capacity, retention, receipts');
   return body;
+}
+
+/** `share`: an invite link's token for the room, valid `ttlSec` seconds (the server's default, 7 days, without). */
+export function shareBody(room: string, ttlSec: number | undefined): Record<string, unknown> {
+  if (ttlSec === undefined) return { op: 'share', room };
+  if (!Number.isInteger(ttlSec) || ttlSec < INVITE_TTL_MIN || ttlSec > INVITE_TTL_MAX) {
+    throw new RoomcastError('bad_request', `an invite link lasts ${INVITE_TTL_MIN}–${INVITE_TTL_MAX} seconds (a minute to 30 days), not ${String(ttlSec)}`);
+  }
+  return { op: 'share', room, ttl: ttlSec };
+}
+
+export function shareResult(reply: Record<string, unknown>, room: string): ShareResult {
+  return { room: typeof reply.room === 'string' ? reply.room : room, invite: String(reply.invite), expires: Number(reply.expires) };
 }
 
 /** A room object with exactly the fields of `RoomInfo` (a `room` event adds `kicked`/`deleted`). */

@@ -1,29 +1,17 @@
-import type { EditEvent, PresenceEvent, ReactionEvent, ReceiptEvent, RoomInfo, TypingEvent, UnsendEvent, UserRef, WelcomeEvent } from '@roomcast/protocol';
+import type { EditEvent, PresenceEvent, ReactionEvent, ReceiptEvent, RoomInfo, TypingEvent, UnsendEvent, UserRef } from '@roomcast/protocol';
 import { Emitter, type Listener } from './emitter.js';
 import { RoomcastError } from './errors.js';
-import { Feed, type FeedLink } from './feed.js';
+import { Feed } from './feed.js';
 import { MessageCache } from './message-cache.js';
 import { isMsgEvent, toMessage, type Message } from './messages.js';
-import type { ResolvedOptions } from './options.js';
-import { RoomJoin, type JoinLink } from './room-join.js';
-import { changeCall, editBody, editResult, historyBody, membersOf, reactBody, reactResult, roomInfoOf, unsendBody, unsendResult, updateBody } from './room-requests.js';
+import { RoomJoin } from './room-join.js';
+import type { RoomLink } from './room-link.js';
+import { changeCall, editBody, editResult, historyBody, membersOf, reactBody, reactResult, roomInfoOf, shareBody, shareResult, unsendBody, unsendResult, updateBody } from './room-requests.js';
 import { changeItem, type ChangeEvent, type StreamItem } from './stream.js';
 import { now } from './timers.js';
-import type { BinaryOptions, EditOptions, EditResult, HistoryOptions, HistoryPage, MemberInfo, PostContent, ReactResult, SendOptions, SendResult, UnsendResult, UpdateOptions } from './types.js';
+import type { BinaryOptions, EditOptions, EditResult, HistoryOptions, HistoryPage, MemberInfo, ReactResult, SendOptions, SendResult, ShareResult, UnsendResult, UpdateOptions } from './types.js';
 
-/** @internal What a Room needs from its client: the connection to talk over, and its settings. */
-export interface RoomLink extends FeedLink, JoinLink {
-  readonly options: Pick<ResolvedOptions, 'history' | 'typingInterval' | 'requestTimeout'>;
-  /** The signed-in user (our own changes are made by them) and their id (their messages are `mine`). */
-  readonly user: UserRef | null;
-  readonly userId: string | null;
-  /** The server's limits (an edit's text is checked against them). */
-  readonly limits: WelcomeEvent['limits'] | null;
-  /** A frame without a reply (typing): only while connected, never queued. */
-  fire(body: Record<string, unknown>): void;
-  /** A message through the client's outbox: resolves once stored. */
-  post(target: { room: string }, content: PostContent): Promise<SendResult>;
-}
+export type { RoomLink } from './room-link.js';
 
 // ---- the room's events ----
 
@@ -235,6 +223,17 @@ export class Room {
     return r.room as RoomInfo;
   }
 
+  /**
+   * An invite link's token for this room (any member may make one; not for a direct
+   * conversation), valid `ttlSec` seconds: 60 to 30 days, 7 days by default. Whoever joins with
+   * it (`chat.join(id, { invite })`) becomes a member, even of a private room. Counted with
+   * invitations by the server's invite rate.
+   * @example const { invite } = await room.share(24 * 3600); const link = `${base}#/r/${room.id}?invite=${invite}`;
+   */
+  async share(ttlSec?: number): Promise<ShareResult> {
+    return shareResult(await this.request(shareBody(this.id, ttlSec)), this.id);
+  }
+
   /** Ends your membership. The room stops delivering at once; resolves when the server agreed. */
   async leave(): Promise<void> {
     this.end('left');
@@ -248,8 +247,8 @@ export class Room {
 
   // ---- driven by the client ---------------------------------------------------------------------
 
-  /** @internal The app asked to join; `since` resumes from a stored position. */
-  want(options: { since?: number | undefined; history?: number | undefined }): Promise<Room> {
+  /** @internal The app asked to join; `since` resumes from a stored position, `invite` opens a private room. */
+  want(options: { since?: number | undefined; history?: number | undefined; invite?: string | undefined }): Promise<Room> {
     return this.join.want(options);
   }
 

@@ -1,4 +1,4 @@
-import type { UserRef } from '@roomcast/protocol';
+import type { ShareReply, UserRef } from '@roomcast/protocol';
 import type { RoomcastError } from './errors.js';
 import type { Message } from './messages.js';
 
@@ -32,6 +32,13 @@ export interface ErrorContext {
   room?: string;
 }
 
+/** A file key the server gave (`filekey`): what `?key=` carries in file URLs. */
+export interface FileKeyContext {
+  key: string;
+  /** When the server stops accepting it, ms since the epoch (the server's clock). */
+  expires: number;
+}
+
 export interface ClientEvents {
   /** The connection state changed (fires only on a real change). */
   state: StateContext;
@@ -41,6 +48,12 @@ export interface ClientEvents {
   error: ErrorContext;
   /** A message in a direct conversation, in seq order, each exactly once (your own included). */
   dm: Message;
+  /**
+   * A new file key arrived (after each `welcome`, and again at half its life): `fileUrl()` now
+   * gives URLs with it, so re-render file links and images. URLs with the previous key keep
+   * working until it expires (an hour after it was made).
+   */
+  filekey: FileKeyContext;
 }
 
 export interface CreateOptions {
@@ -72,7 +85,19 @@ export interface JoinOptions {
   since?: number;
   /** Without `since`: how many recent messages to deliver first (default: the `history` option). */
   history?: number;
+  /**
+   * An invite link's token (from a member's `share`): lets you into a private room you are not
+   * a member of. Sent on the first join only; once in, you are a member and need it no more.
+   */
+  invite?: string;
 }
+
+/**
+ * An invite link's token, from `room.share()` or `chat.share()` (the `share` reply): put `invite`
+ * in the link (the web UI's is `#/r/ROOM?invite=TOKEN`); the invitee joins with `{ invite }`.
+ * `expires`: when the link stops admitting anyone, ms since the epoch.
+ */
+export type ShareResult = ShareReply;
 
 export interface DmResult extends SendResult {
   /** Whether the recipient was connected. */

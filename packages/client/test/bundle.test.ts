@@ -63,7 +63,7 @@ describe('SDK bundles', () => {
     const out = JSON.parse(stdout) as { seqs: number[]; seen: string[]; fileUrl: string | null; exports: string[]; isError: boolean };
     expect(out.seqs).toEqual([1, 2]);
     expect(out.seen).toEqual(['hi from require()', 'image/gif ça.gif 4']);
-    expect(out.fileUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/rooms\/[^/]+\/files\/2\?token=/);
+    expect(out.fileUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/rooms\/[^/]+\/files\/2\?key=/);
     expect(out.exports).toEqual(expect.arrayContaining(['RoomcastClient', 'RoomcastError', 'Room', 'wxSocket', 'webSocketFactory', 'backoffDelay', 'MAX_HISTORY_PAGE']));
     expect(out.isError).toBe(true);
   });

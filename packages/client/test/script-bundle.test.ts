@@ -92,7 +92,7 @@ describe('the <script> / mini program bundle (roomcast-client.js, global Roomcas
         const own = room.message(sent.seq);
         expect(own?.mine).toBe(true);
         const url = mini.fileUrl(own as Sdk.Message);
-        expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/api/rooms/${room.id}/files/${sent.seq}\\?token=`));
+        expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/api/rooms/${room.id}/files/${sent.seq}\\?key=`));
         const file = await fetch(url as string);
         expect(file.status).toBe(200);
         expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([...picture]);

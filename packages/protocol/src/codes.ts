@@ -38,6 +38,8 @@ export const CloseCode = {
   Forbidden: 4403,
   /** No `auth` frame within the auth timeout. */
   AuthTimeout: 4408,
+  /** An administrator closed every connection of the user (admin API); do not reconnect on your own. */
+  Disconnected: 4410,
   /** Too many connections from this address or user. */
   TooManyConnections: 4429,
 } as const;

@@ -37,3 +37,12 @@ export const DEFAULT_SEARCH_PAGE = 20;
 
 /** Longest retention a room may set, in days (100 years). */
 export const MAX_RETENTION_DAYS = 36_500;
+
+/** Lifetime of an invite link (`share {ttl}`) when none is asked for, in seconds: 7 days. */
+export const INVITE_TTL_DEFAULT = 7 * 86_400;
+/** Shortest and longest invite link lifetime `share` accepts, in seconds: a minute, 30 days. */
+export const INVITE_TTL_MIN = 60;
+export const INVITE_TTL_MAX = 30 * 86_400;
+
+/** Lifetime of a file key (`filekey`), in seconds: an hour. */
+export const FILE_KEY_TTL = 3_600;

@@ -52,7 +52,7 @@ export interface BinaryInfo {
   mime: string;
   name?: string;
   size: number;
-  /** HTTP path serving the bytes to members (Authorization: Bearer <token> or ?token=). */
+  /** HTTP path serving the bytes to members (`?key=` a `filekey`, or Authorization: Bearer <token>). */
   url: string;
 }
 
@@ -218,6 +218,23 @@ export interface ReplyError {
   ref: string | number;
   ok: false;
   error: ErrorBody;
+}
+
+/** Extension: what an ok `share` reply carries besides op, ref and ok. */
+export interface ShareReply {
+  room: string;
+  /** The invite link's token: pass it as `join {invite}`. */
+  invite: string;
+  /** When it stops admitting anyone, ms since epoch. */
+  expires: number;
+}
+
+/** Extension: what an ok `filekey` reply carries besides op, ref and ok. */
+export interface FileKeyReply {
+  /** Fetches this user's files as `?key=KEY`; it cannot sign in. */
+  key: string;
+  /** When it stops working, ms since epoch. */
+  expires: number;
 }
 
 export type ServerEvent =

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { MAX_EMOJI_LENGTH, MAX_HISTORY_PAGE, MAX_MENTIONS, MAX_RETENTION_DAYS, MAX_SEARCH_PAGE, MAX_SEARCH_QUERY, MAX_TITLE_LENGTH } from './constants.js';
+import { INVITE_TTL_MAX, INVITE_TTL_MIN, MAX_EMOJI_LENGTH, MAX_HISTORY_PAGE, MAX_MENTIONS, MAX_RETENTION_DAYS, MAX_SEARCH_PAGE, MAX_SEARCH_QUERY, MAX_TITLE_LENGTH } from './constants.js';
 import { ROOM_ID_PATTERN } from './ids.js';
 
 // Schemas for every client request. They are the single source of truth for the request
@@ -12,6 +12,8 @@ const UserId = Type.String({ minLength: 1, maxLength: 128 });
 /** Client message ids, used for idempotent retries. */
 const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
 const Seq = Type.Integer({ minimum: 0 });
+/** A signed invite link token (`share`'s reply): a compact JWT. */
+const InviteToken = Type.String({ minLength: 1, maxLength: 2048 });
 const Meta = Type.Record(Type.String(), Type.Unknown());
 const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
 const Capacity = Type.Integer({ minimum: 1, maximum: 1_000_000 });
@@ -44,6 +46,8 @@ export const JoinRequest = op('join', {
   room: RoomId,
   since: Type.Optional(Seq),
   history: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  /** Extension: an invite link's token, which lets a non-member into a private room. */
+  invite: Type.Optional(InviteToken),
 });
 export const LeaveRequest = op('leave', { room: RoomId });
 export const SendRequest = op('send', {
@@ -100,6 +104,10 @@ export const RoomsRequest = op('rooms', {
 export const MembersRequest = op('members', { room: RoomId });
 export const InviteRequest = op('invite', { room: RoomId, user: UserId });
 export const KickRequest = op('kick', { room: RoomId, user: UserId });
+/** Extension: a member mints an invite link's token for the room, valid `ttl` seconds. */
+export const ShareRequest = op('share', { room: RoomId, ttl: Type.Optional(Type.Integer({ minimum: INVITE_TTL_MIN, maximum: INVITE_TTL_MAX })) });
+/** Extension: a short-lived key that fetches files (`?key=`) but cannot sign in. */
+export const FileKeyRequest = op('filekey', {});
 /** Extension: the owner changes a room's title or capacity; members get a `room` event. */
 export const UpdateRequest = op('update', {
   room: RoomId,
@@ -132,6 +140,8 @@ export const REQUEST_SCHEMAS = {
   members: MembersRequest,
   invite: InviteRequest,
   kick: KickRequest,
+  share: ShareRequest,
+  filekey: FileKeyRequest,
   update: UpdateRequest,
   delete: DeleteRequest,
   ping: PingRequest,

@@ -22,6 +22,8 @@ const MINIMAL: Record<RequestOp, Record<string, unknown>> = {
   members: { room: 'lobby' },
   invite: { room: 'lobby', user: 'u_1' },
   kick: { room: 'lobby', user: 'u_1' },
+  share: { room: 'lobby' },
+  filekey: {},
   update: { room: 'lobby' },
   delete: { room: 'lobby' },
   ping: {},
@@ -53,6 +55,9 @@ describe('validateRequest', () => {
       { op: 'update', room: 'r', capacity: null },
       { op: 'rooms', scope: 'public' },
       { op: 'history', room: 'r', before: 1, limit: 200 },
+      { op: 'join', room: 'r', invite: 'eyJ.x.y' },
+      { op: 'share', room: 'r', ttl: 60 },
+      { op: 'share', room: 'r', ttl: 30 * 86_400 },
     ];
     for (const frame of ok) expect(validateRequest(frame), frame.op).toEqual({ ok: true, value: frame });
   });

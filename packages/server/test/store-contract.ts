@@ -260,8 +260,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
 
         const members = await store.listMembers('r');
         expect([...members].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
-          { ...alice, readSeq: 0 },
-          { ...carol, readSeq: 0 },
+          { ...alice, readSeq: 0, joinedAt: 1 },
+          { ...carol, readSeq: 0, joinedAt: 1 },
         ]);
         expect(await store.listMembers('nope')).toEqual([]);
       });

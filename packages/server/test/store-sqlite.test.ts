@@ -1,8 +1,13 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../src/store/schema.js';
+import { roomList } from '../src/store/sql-admin.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { removeDir, tempDir } from './helpers.js';
+import { adminContract } from './store-contract-admin.js';
 import { storeContract } from './store-contract.js';
 import { changesContract } from './store-contract-changes.js';
 import { searchContract } from './store-contract-search.js';
@@ -18,6 +23,7 @@ const openSqlite = async () => {
 storeContract('SQLite', openSqlite);
 changesContract('SQLite', openSqlite);
 searchContract('SQLite', openSqlite);
+adminContract('SQLite', openSqlite);
 
 
 it('creates the data directory and its database file (sync: full)', async () => {
@@ -76,6 +82,28 @@ it('checkpoints on its own thread, and the WAL starts over under steady writes',
     expect((await again.getRoom('r'))?.lastSeq).toBe(written);
     await again.close();
     expect(errors).toEqual([]);
+  } finally {
+    removeDir(dataDir);
+  }
+});
+
+it('lists rooms for the admin API along the primary key, never sorting every room', async () => {
+  const dataDir = tempDir('roomcast-store-');
+  try {
+    const store = await openSqliteStore({ dataDir, sync: 'normal' });
+    await store.close();
+    const raw = new BetterSqlite3(join(dataDir, 'roomcast.db'), { readonly: true });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    try {
+      for (const query of [{ limit: 201 }, { limit: 201, after: 'room05000' }, { limit: 201, after: 'room05000', q: 'needle' }]) {
+        const c = roomList(db, 'sqlite', query).compile();
+        const plan = (raw.prepare(`explain query plan ${c.sql}`).all(...c.parameters) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+        expect(plan).toMatch(/USING INDEX sqlite_autoindex_rooms_1|USING PRIMARY KEY/);
+        expect(plan).not.toMatch(/TEMP B-TREE/);
+      }
+    } finally {
+      await db.destroy();
+    }
   } finally {
     removeDir(dataDir);
   }

@@ -11,6 +11,9 @@ describe('closeAction', () => {
   it('stops on refusals a retry cannot fix', () => {
     expect(closeAction(4400, guest)).toBe('stop');
     expect(closeAction(4403, guest)).toBe('stop');
+    // Disconnected by an administrator: whatever the credentials, no automatic comeback.
+    expect(closeAction(4410, guest)).toBe('stop');
+    expect(closeAction(4410, { getToken: true, token: true, guestToken: false })).toBe('stop');
     expect(closeAction(4401, { getToken: false, token: true, guestToken: false })).toBe('stop');
     expect(closeAction(4401, { getToken: false, token: false, guestToken: false })).toBe('stop');
   });

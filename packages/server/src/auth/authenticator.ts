@@ -63,16 +63,19 @@ export class Authenticator {
     return { user: { id: c.sub, name: c.name, guest: false, admin: c.admin }, exp: c.exp, rooms: c.rooms };
   }
 
-  /** The user an HTTP request's bearer token names (guest token or JWT), or null. */
-  async userOf(token: string): Promise<{ id: string; name: string } | null> {
+  /**
+   * The user an HTTP request's bearer token names (guest token or JWT), or null. `admin`: the
+   * JWT's `admin` claim (the admin API's guard); a guest is never an admin.
+   */
+  async userOf(token: string): Promise<{ id: string; name: string; admin: boolean } | null> {
     if (this.mode !== 'jwt') {
       const guest = await this.guests.verify(token);
-      if (guest) return guest;
+      if (guest) return { id: guest.id, name: guest.name, admin: false };
     }
     if (!this.acceptsTokens) return null;
     try {
       const c = await this.verifyToken(token);
-      return { id: c.sub, name: c.name };
+      return { id: c.sub, name: c.name, admin: c.admin };
     } catch {
       return null;
     }

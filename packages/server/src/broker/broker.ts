@@ -31,7 +31,9 @@ export type ControlMessage =
   /** The room was deleted: detach every connection; members' other connections get `notify`. */
   | { kind: 'drop-room'; notify?: object }
   /** (On a user's channel) the user's connections start receiving `room` from seq `after` on. */
-  | { kind: 'attach'; room: string; after: number };
+  | { kind: 'attach'; room: string; after: number }
+  /** (On a user's channel) an administrator disconnected the user: close their connections with 4410. */
+  | { kind: 'disconnect'; user: string };
 
 export type BrokerHandler = (message: BrokerMessage) => void;
 

@@ -3,6 +3,7 @@ import { USER_CHANNEL_PREFIX } from '../broker/broker.js';
 import type { Delivery } from './delivery.js';
 import type { Logger } from './logger.js';
 import type { Membership } from './membership.js';
+import { closeUserHere } from './moderation.js';
 import type { SessionRegistry } from './registry.js';
 import type { Work } from './work.js';
 
@@ -70,6 +71,10 @@ export class ClusterSync {
   /** A membership change made on another node, applied to this node's connections. */
   private async applyControl(channel: string, c: ControlMessage): Promise<void> {
     const { membership, registry } = this.d;
+    if (c.kind === 'disconnect') {
+      closeUserHere(registry, c.user);
+      return;
+    }
     if (c.kind === 'attach') {
       const userId = channel.slice(USER_CHANNEL_PREFIX.length);
       const sessions = registry.of(userId).filter((s) => !s.closed);

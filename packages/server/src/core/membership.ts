@@ -80,15 +80,18 @@ export class Membership {
     return room;
   }
 
-  /** Makes the user a member (checking privacy and capacity) unless they already are. */
-  async ensureMembership(session: Session, room: RoomInfo): Promise<void> {
+  /**
+   * Makes the user a member (checking privacy and capacity) unless they already are. `invite`
+   * checks an invite link's token (throwing `forbidden` when it does not hold): it is asked only
+   * when it is what lets the user into a private room, so a member's stale link changes nothing.
+   */
+  async ensureMembership(session: Session, room: RoomInfo, invite?: () => Promise<void>): Promise<void> {
     if (session.memberOf.has(room.id)) return;
     const granted = session.user.admin || (!room.direct && roomGranted(room.id, session.auth.rooms));
-    if (room.visibility === 'private' && !granted) {
-      if (!(await this.d.store.isMember(room.id, session.user.id))) {
-        throw new ChatError('forbidden', `room "${room.id}" is private; ask a member to invite you`);
-      }
-    } else {
+    const closed = room.visibility === 'private' && !granted;
+    if (!closed || !(await this.d.store.isMember(room.id, session.user.id))) {
+      if (closed && !invite) throw new ChatError('forbidden', `room "${room.id}" is private; ask a member to invite you`);
+      if (closed) await invite?.();
       const res = await this.d.store.addMember(room.id, session.user.id, room.capacity, this.d.now());
       if (res === 'full') {
         throw new ChatError('room_full', `room "${room.id}" is full (${room.capacity}/${room.capacity}); try again when someone leaves`);

@@ -3,7 +3,8 @@ import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
 import { userRef } from './events.js';
-import { requireOwner, tellDropUser } from './ops-rooms.js';
+import { kickMember } from './moderation.js';
+import { requireOwner } from './ops-rooms.js';
 
 // Requests about other people in a room: invite, kick.
 
@@ -22,12 +23,7 @@ export async function invite(d: Pick<HandlerDeps, 'now' | 'store' | 'quotas' | '
 export async function kick(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'kick'>): Promise<void> {
   const room = await d.membership.loadRoom(req.room);
   requireOwner(ctx, room, 'kick members');
-  if (!(await d.store.removeMember(room.id, req.user))) {
-    throw new ChatError('not_member', `user "${req.user}" is not a member of room "${room.id}"`);
-  }
-  const notify = { op: 'room', room: { ...room, kicked: true } };
-  const kicked = await d.membership.dropUser(req.user, room.id);
-  for (const s of kicked) s.sendJson(notify);
-  tellDropUser(d, req.user, room.id, notify);
+  // The same effects as the admin API's DELETE /api/rooms/:room/members/:user.
+  await kickMember(d, room, req.user);
   ctx.ok({ room: room.id, user: req.user });
 }

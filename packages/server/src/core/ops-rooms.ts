@@ -1,5 +1,5 @@
-import type { RequestOf, RoomInfo } from '@roomcast/protocol';
-import { userChannel } from '../broker/broker.js';
+import { INVITE_TTL_DEFAULT, type RequestOf, type RoomInfo, type ShareReply } from '@roomcast/protocol';
+import { LinkKeys } from '../auth/link-keys.js';
 import type { RoomPatch } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
@@ -7,9 +7,10 @@ import { ChatError } from './errors.js';
 import { roomInfoOf } from './events.js';
 import { DIRECT_PREFIX, newRoomId } from './ids.js';
 import { joinAndStream } from './join-stream.js';
+import { deleteRoomEverywhere, tellDropUser } from './moderation.js';
 import { decodeCursor, encodeCursor } from './room-pages.js';
 
-// Room requests: create, join, leave, update, delete, rooms, members.
+// Room requests: create, join, leave, update, delete, rooms, members, share (invite links).
 
 export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | 'broker' | 'quotas' | 'directory' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'create'>): Promise<void> {
   const s = ctx.session;
@@ -43,8 +44,38 @@ export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | '
 
 export async function join(d: Pick<HandlerDeps, 'config' | 'store' | 'broker' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'join'>): Promise<void> {
   const room = await d.membership.loadRoom(req.room);
-  await d.membership.ensureMembership(ctx.session, room);
+  const token = req.invite;
+  await d.membership.ensureMembership(ctx.session, room, token === undefined ? undefined : () => admitByInvite(d, room, token));
   await joinAndStream(d, ctx, room, { since: req.since, history: req.history ?? d.config.historyDefault });
+}
+
+/** Throws `forbidden`, saying what to do, unless `token` is a current invite link into `room`. */
+async function admitByInvite(d: Pick<HandlerDeps, 'store'>, room: RoomInfo, token: string): Promise<void> {
+  const check = await (await LinkKeys.open(d.store)).checkInvite(token, room);
+  if (!check.ok) {
+    if (check.why === 'expired') throw new ChatError('forbidden', 'this invite link has expired; ask a member of the room for a new one');
+    if (check.why === 'other-room') throw new ChatError('forbidden', `this invite link is not valid for room "${room.id}" (it was made for another room); ask a member of "${room.id}" for a link to it`);
+    throw new ChatError('forbidden', `this invite link is not valid (it is damaged, or was not made by this server); ask a member of room "${room.id}" for a new one`);
+  }
+  // Kicking (or the leaving of) the member who made a link ends it: a leaked link dies with them.
+  if (!check.admin && !(await d.store.isMember(room.id, check.by))) {
+    throw new ChatError('forbidden', `the member who made this invite link is no longer in room "${room.id}"; ask a member of the room for a new one`);
+  }
+}
+
+/**
+ * `share`: a member mints an invite link's token (HS256, signed with a key every node shares).
+ * Counted with invites and new direct conversations (--invite-rate), so minting is not free.
+ */
+export async function share(d: Pick<HandlerDeps, 'now' | 'store' | 'quotas' | 'membership'>, ctx: RequestContext, req: RequestOf<'share'>): Promise<void> {
+  const user = ctx.session.user;
+  const room = await d.membership.requireMember(ctx.session, req.room);
+  if (room.direct) throw new ChatError('bad_request', 'a direct conversation has exactly two members and no invite links; create a room to talk with more people');
+  d.quotas.takeInvite(user);
+  const ttl = req.ttl ?? INVITE_TTL_DEFAULT;
+  const { token, expires } = await (await LinkKeys.open(d.store)).invite(room, user.id, ttl, d.now(), user.admin);
+  const reply: ShareReply = { room: room.id, invite: token, expires };
+  ctx.ok(reply);
 }
 
 export async function leave(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'leave'>): Promise<void> {
@@ -58,15 +89,8 @@ export async function leave(d: Pick<HandlerDeps, 'store' | 'membership' | 'deliv
   ctx.ok({ room: room.id });
 }
 
-/**
- * Tells the other nodes that a user is out of a room: on the user's channel, which every node
- * with one of their connections hears (joined to the room or not), and on the room's, which
- * nodes of earlier versions listen to.
- */
-export function tellDropUser(d: Pick<HandlerDeps, 'delivery'>, userId: string, roomId: string, notify?: object): void {
-  d.delivery.tell(userChannel(userId), { kind: 'drop-user', user: userId, room: roomId, ...(notify ? { notify } : {}) });
-  d.delivery.tell(roomId, { kind: 'drop-user', user: userId, ...(notify ? { notify } : {}) });
-}
+// Lives with the other moderation effects (core/moderation.ts); exported here as before.
+export { tellDropUser };
 
 /** Only the room's owner or an admin. */
 export function requireOwner(ctx: RequestContext, room: RoomInfo, action: string): void {
@@ -99,17 +123,8 @@ export async function remove(d: Pick<HandlerDeps, 'registry' | 'membership' | 'd
   const room = await d.membership.loadRoom(req.room);
   if (room.direct && !ctx.session.user.admin) throw new ChatError('forbidden', 'only an admin can delete a direct conversation');
   requireOwner(ctx, room, 'delete it');
-  // Tell the members first, while they are still subscribed; members connected here who have
-  // not joined it on this connection are told directly.
-  const event = { op: 'room', room: { ...room, deleted: true } };
-  d.delivery.broadcast(room.id, event);
-  d.delivery.tell(room.id, { kind: 'drop-room', notify: event });
-  for (const s of [...d.registry.sessions]) {
-    if (s.memberOf.has(room.id) && !s.rooms.has(room.id)) s.sendJson(event);
-    s.memberOf.delete(room.id);
-    if (s.rooms.has(room.id)) await d.membership.detach(s, room.id, true);
-  }
-  await d.membership.deleteRoom(room.id);
+  // The same effects as the admin API's DELETE /api/rooms/:room.
+  await deleteRoomEverywhere(d, room);
   ctx.ok({ room: room.id, deleted: true });
 }
 

@@ -1,10 +1,11 @@
-import type { RequestOf } from '@roomcast/protocol';
+import type { FileKeyReply, RequestOf } from '@roomcast/protocol';
+import { LinkKeys } from '../auth/link-keys.js';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
 import { userRef } from './events.js';
 
-// Requests about the connection itself: ping, auth (a token refresh).
+// Requests about the connection itself: ping, auth (a token refresh), filekey (a key for file URLs).
 
 export async function ping(d: Pick<HandlerDeps, 'now'>, ctx: RequestContext): Promise<void> {
   if (ctx.ref === undefined) ctx.session.sendJson({ op: 'pong', ts: d.now() });
@@ -30,4 +31,13 @@ export async function auth(d: Pick<HandlerDeps, 'verifyToken' | 'sessions'>, ctx
   s.user.admin = token.admin;
   d.sessions.scheduleExpiry(s);
   ctx.ok({ user: userRef(s.user), exp: token.exp });
+}
+
+/**
+ * `filekey`: a key that fetches this user's files for an hour (`?key=` on the file route), so
+ * file URLs carry no sign-in credential. The file route still checks membership at each fetch.
+ */
+export async function filekey(d: Pick<HandlerDeps, 'now' | 'store'>, ctx: RequestContext): Promise<void> {
+  const reply: FileKeyReply = await (await LinkKeys.open(d.store)).fileKeyFor(ctx.session.user.id, d.now());
+  ctx.ok(reply);
 }

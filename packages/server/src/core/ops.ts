@@ -4,9 +4,9 @@ import type { HandlerDeps } from './deps.js';
 import { edit, react, unsend } from './ops-changes.js';
 import { dm, history, read, send, typing } from './ops-messages.js';
 import { invite, kick } from './ops-people.js';
-import { create, join, leave, members, remove, rooms, update } from './ops-rooms.js';
+import { create, join, leave, members, remove, rooms, share, update } from './ops-rooms.js';
 import { search } from './ops-search.js';
-import { auth, ping } from './ops-session.js';
+import { auth, filekey, ping } from './ops-session.js';
 
 export { sendBinary } from './ops-messages.js';
 
@@ -31,6 +31,8 @@ export const HANDLERS: { [O in RequestOp]: Handler<O> } = {
   members,
   invite,
   kick,
+  share,
+  filekey,
   update,
   delete: remove,
   ping,

@@ -38,7 +38,7 @@ class MinuteBuckets {
 
 /** What one account may make the server keep or do: messages a second, rooms owned, invitations, searches. */
 export class Quotas {
-  /** Invites and new direct conversations per user on this node (--invite-rate a minute). */
+  /** Invites, invite links and new direct conversations per user on this node (--invite-rate a minute). */
   private readonly invites = new MinuteBuckets();
   /** Searches per user on this node (--search-rate a minute). */
   private readonly searches = new MinuteBuckets();
@@ -61,15 +61,16 @@ export class Quotas {
   }
 
   /**
-   * The limit on invites and new direct conversations (--invite-rate a minute): what keeps one
-   * account from filling strangers' room lists. Kept per node.
+   * The limit on invites, invite links (`share`) and new direct conversations (--invite-rate a
+   * minute): what keeps one account from filling strangers' room lists, or minting links in a
+   * flood. Kept per node.
    */
   takeInvite(user: User): void {
     const perMinute = this.d.config.inviteRate;
     if (perMinute <= 0 || user.admin) return;
     if (!this.invites.take(user.id, perMinute, this.d.now())) {
       this.d.stats.rateLimited++;
-      throw new ChatError('rate_limited', `too many invitations: the limit is ${perMinute} a minute (invites and new direct conversations); try again later`);
+      throw new ChatError('rate_limited', `too many invitations: the limit is ${perMinute} a minute (invites, invite links and new direct conversations); try again later`);
     }
   }
 

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
+import { registerAdminRoutes } from './admin-api.js';
 import { registerApiRoutes } from './api.js';
 import type { Broker } from '../broker/broker.js';
 import { parseHostPort } from '../config.js';
@@ -18,7 +19,7 @@ import { limitPerAddress } from './rate-limit.js';
 import { serveWebUi } from './web.js';
 
 export interface HttpDeps {
-  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store'>;
+  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker'>;
   store: Store;
   broker: Broker;
   auth: Authenticator;
@@ -101,6 +102,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     api.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
     registerFileRoutes(api, deps.store, deps.auth);
     registerApiRoutes(api, deps.core, deps.apiKey);
+    // Rooms and users for the admin page (the API key or an admin's token; admin-guard.ts).
+    registerAdminRoutes(api, deps.core, deps.auth, deps.apiKey);
   });
   if (apart) {
     listenApart(app, apart, deps.log as FastifyBaseLogger, async (side) => {

@@ -1,20 +1,47 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOM_ID_PATTERN } from '@roomcast/protocol';
 import type { Authenticator } from '../auth/authenticator.js';
+import { LinkKeys } from '../auth/link-keys.js';
 import type { Store } from '../store/store.js';
 
-// Binary messages' bytes, for members only. A browser's <img> cannot send headers, so the token
-// may also come as ?token=.
+// Binary messages' bytes, for members only. A browser's <img> cannot send headers, so the URL
+// carries a file key (?key=, from the `filekey` request): it fetches files and nothing else, so a
+// URL that ends up in a history, a log or a forwarded link gives away no sign-in. ?token= (the
+// sign-in token itself) still works for older clients, but is deprecated for that very leak.
 
 /** Types served inline; anything else is a download, so an uploaded page never runs on our origin. */
 const INLINE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|audio\/[\w.+-]+|video\/[\w.+-]+|text\/plain)$/;
 const roomPattern = new RegExp(ROOM_ID_PATTERN);
 
+/** A non-empty string query parameter, else null. */
+function query(req: FastifyRequest, name: 'key' | 'token'): string | null {
+  const q = (req.query as Record<string, unknown>)[name];
+  return typeof q === 'string' && q !== '' ? q : null;
+}
+
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (h?.startsWith('Bearer ')) return h.slice(7).trim();
-  const q = (req.query as { token?: unknown }).token;
-  return typeof q === 'string' && q !== '' ? q : null;
+  return query(req, 'token');
+}
+
+type Who = { ok: true; id: string } | { ok: false; message: string };
+
+/** The user a request fetches for: a file key (?key=), else a sign-in token (header, or ?token=). */
+async function requester(req: FastifyRequest, store: Store, auth: Authenticator): Promise<Who> {
+  const key = query(req, 'key');
+  if (key) {
+    const check = await (await LinkKeys.open(store)).checkFileKey(key);
+    if (check.ok) return { ok: true, id: check.user };
+    return {
+      ok: false,
+      message: check.why === 'expired' ? 'the file key has expired; get a new one with the "filekey" request (the SDK does it by itself)' : 'the file key is not valid on this server; get one with the "filekey" request',
+    };
+  }
+  const token = bearer(req);
+  if (!token) return { ok: false, message: 'send a file key as ?key=KEY (from the "filekey" request), or your token as "Authorization: Bearer TOKEN"' };
+  const user = await auth.userOf(token);
+  return user ? { ok: true, id: user.id } : { ok: false, message: 'the token is not valid on this server' };
 }
 
 export function problem(reply: FastifyReply, status: number, code: string, message: string) {
@@ -28,10 +55,8 @@ export function registerFileRoutes(app: FastifyInstance, store: Store, auth: Aut
     if (!roomPattern.test(room) || !Number.isSafeInteger(seq) || seq < 1) {
       return problem(reply, 400, 'bad_request', 'the URL must be /api/rooms/ROOM/files/SEQ with a room id and a positive seq');
     }
-    const token = bearer(req);
-    if (!token) return problem(reply, 401, 'unauthorized', 'send your token as "Authorization: Bearer TOKEN" or ?token=TOKEN');
-    const user = await auth.userOf(token);
-    if (!user) return problem(reply, 401, 'unauthorized', 'the token is not valid on this server');
+    const user = await requester(req, store, auth);
+    if (!user.ok) return problem(reply, 401, 'unauthorized', user.message);
     if (!(await store.isMember(room, user.id))) {
       return problem(reply, 403, 'not_member', `only members of room "${room}" can fetch its files`);
     }

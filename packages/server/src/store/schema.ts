@@ -144,6 +144,8 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addPrimaryKeyConstraint('members_pk', ['room_id', 'user_id'])
     .execute();
   await db.schema.createIndex('members_by_user').ifNotExists().on('members').columns(['user_id', 'room_id']).execute();
+  // A room's members page by page in the order they joined (the admin API), without a sort.
+  await db.schema.createIndex('members_by_joined').ifNotExists().on('members').columns(['room_id', 'joined_at', 'user_id']).execute();
   await db.schema
     .createTable('messages')
     .ifNotExists()

@@ -5,6 +5,7 @@ import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
 import { toRoom } from './rows.js';
 import { readMessages } from './read-messages.js';
+import { listMembers, listRooms, memberCounts, memberRoomIds } from './sql-admin.js';
 import { MessageReads } from './sql-reads.js';
 import { pruneMessages } from './retention.js';
 import { searchMessages } from './sql-search.js';
@@ -15,9 +16,11 @@ import type {
   AppendInput,
   AppendResult,
   BinaryPayload,
+  MemberPage,
   MemberRecord,
   MembershipRecord,
   NewRoom,
+  RoomListQuery,
   ReadOptions,
   RoomCursor,
   RoomPatch,
@@ -215,16 +218,20 @@ export class SqlStore implements Store {
     return row !== undefined;
   }
 
-  async listMembers(room: string): Promise<MemberRecord[]> {
-    const rows = await this.db
-      .selectFrom('members')
-      .innerJoin('users', 'users.id', 'members.user_id')
-      .select(['users.id as id', 'users.name as name', 'members.read_seq as read_seq'])
-      .where('members.room_id', '=', room)
-      .orderBy('members.joined_at')
-      .orderBy('users.id')
-      .execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, readSeq: Number(r.read_seq) }));
+  listRooms(query: RoomListQuery): Promise<RoomRecord[]> {
+    return listRooms(this.db, this.dialect, query);
+  }
+
+  memberCounts(rooms: string[]): Promise<Map<string, number>> {
+    return memberCounts(this.db, rooms);
+  }
+
+  listMembers(room: string, page?: MemberPage): Promise<MemberRecord[]> {
+    return listMembers(this.db, room, page);
+  }
+
+  memberRoomIds(userId: string, limit: number): Promise<string[]> {
+    return memberRoomIds(this.db, userId, limit);
   }
 
   async memberRooms(userId: string, page?: { limit: number; after?: RoomCursor | undefined }): Promise<MembershipRecord[]> {

@@ -14,6 +14,29 @@ export type NewRoom = RoomInfo;
 
 export interface MemberRecord extends UserRef {
   readSeq: number;
+  /** When they became a member, ms since epoch. */
+  joinedAt: number;
+}
+
+/** A position in a room's member list (ordered by joinedAt, then id): the last member of a page. */
+export interface MemberCursor {
+  joinedAt: number;
+  id: string;
+}
+
+/** A page of a room's members: at most `limit`, after `after`. */
+export interface MemberPage {
+  limit: number;
+  after?: MemberCursor | undefined;
+}
+
+/** A page of every room (the admin API), ordered by id. */
+export interface RoomListQuery {
+  /** Only rooms whose id or title contains this, letters in any case, `%` and `_` literal; empty: all. */
+  q?: string | undefined;
+  limit: number;
+  /** Only rooms with an id after this one (the last id of the previous page). */
+  after?: string | undefined;
 }
 
 /** A room the user belongs to, with their read cursor (and, for direct rooms, the other user). */
@@ -165,6 +188,10 @@ export interface Store {
   /** Public, non-direct rooms, newest activity first (lastSeq descending, then id). */
   publicRooms(limit: number): Promise<RoomRecord[]>;
   countRooms(): Promise<number>;
+  /** Every room (private and direct ones too) ordered by id: a page, optionally filtered (RoomListQuery). */
+  listRooms(query: RoomListQuery): Promise<RoomRecord[]>;
+  /** Members per room for the given rooms; a room with none (or no such room) is missing. */
+  memberCounts(rooms: string[]): Promise<Map<string, number>>;
   /** Rooms the user owns (created), ephemeral ones included. */
   countOwnedRooms(userId: string): Promise<number>;
 
@@ -172,7 +199,10 @@ export interface Store {
   addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult>;
   removeMember(room: string, userId: string): Promise<boolean>;
   isMember(room: string, userId: string): Promise<boolean>;
-  listMembers(room: string): Promise<MemberRecord[]>;
+  /** A room's members in the order they joined, then by id: all of them, or a page. */
+  listMembers(room: string, page?: MemberPage): Promise<MemberRecord[]>;
+  /** Ids of the rooms the user belongs to, ordered by id, at most `limit`. */
+  memberRoomIds(userId: string, limit: number): Promise<string[]>;
   /**
    * The rooms the user belongs to, newest activity first (lastSeq descending, then id): all of
    * them, or a page of at most `limit` after `after`.

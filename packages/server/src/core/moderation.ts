@@ -1,0 +1,71 @@
+import { CloseCode, type RoomInfo } from '@roomcast/protocol';
+import { userChannel } from '../broker/broker.js';
+import type { HandlerDeps } from './deps.js';
+import { ChatError } from './errors.js';
+import type { SessionRegistry } from './registry.js';
+import type { Session } from './session.js';
+
+// What a moderator does to a room or a user, whoever asks: the socket's `delete` and `kick` (after
+// their owner checks) and the admin HTTP API call the same functions, so both have the same
+// effects on every node.
+
+/** The close reason of an administrator's disconnect (close code 4410). */
+export const DISCONNECTED_REASON = 'disconnected by an administrator';
+
+/**
+ * Tells the other nodes that a user is out of a room: on the user's channel, which every node
+ * with one of their connections hears (joined to the room or not), and on the room's, which
+ * nodes of earlier versions listen to.
+ */
+export function tellDropUser(d: Pick<HandlerDeps, 'delivery'>, userId: string, roomId: string, notify?: object): void {
+  d.delivery.tell(userChannel(userId), { kind: 'drop-user', user: userId, room: roomId, ...(notify ? { notify } : {}) });
+  d.delivery.tell(roomId, { kind: 'drop-user', user: userId, ...(notify ? { notify } : {}) });
+}
+
+/**
+ * Deletes a room everywhere: its members are told (those connected here who have not joined it
+ * on a connection directly), connections on every node are detached, the stored room goes.
+ */
+export async function deleteRoomEverywhere(d: Pick<HandlerDeps, 'registry' | 'membership' | 'delivery'>, room: RoomInfo): Promise<void> {
+  // Tell the members first, while they are still subscribed.
+  const event = { op: 'room', room: { ...room, deleted: true } };
+  d.delivery.broadcast(room.id, event);
+  d.delivery.tell(room.id, { kind: 'drop-room', notify: event });
+  for (const s of [...d.registry.sessions]) {
+    if (s.memberOf.has(room.id) && !s.rooms.has(room.id)) s.sendJson(event);
+    s.memberOf.delete(room.id);
+    if (s.rooms.has(room.id)) await d.membership.detach(s, room.id, true);
+  }
+  await d.membership.deleteRoom(room.id);
+}
+
+/**
+ * Takes a user out of a room (a kick): their membership ends, their connections on every node
+ * are told (`room` with `kicked: true`) and detached, the others see them leave.
+ */
+export async function kickMember(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, room: RoomInfo, userId: string): Promise<void> {
+  if (!(await d.store.removeMember(room.id, userId))) {
+    throw new ChatError('not_member', `user "${userId}" is not a member of room "${room.id}"`);
+  }
+  const notify = { op: 'room', room: { ...room, kicked: true } };
+  const kicked = await d.membership.dropUser(userId, room.id);
+  for (const s of kicked) s.sendJson(notify);
+  tellDropUser(d, userId, room.id, notify);
+}
+
+/**
+ * Closes every connection of the user on every node with 4410: here at once, elsewhere through
+ * a control message on the user's channel (which every node holding one of their connections
+ * hears). Returns how many connections closed here.
+ */
+export function disconnectUser(d: Pick<HandlerDeps, 'registry' | 'delivery'>, userId: string): number {
+  d.delivery.tell(userChannel(userId), { kind: 'disconnect', user: userId });
+  return closeUserHere(d.registry, userId);
+}
+
+/** Closes the user's connections on this node with 4410 (the `disconnect` control message's effect). */
+export function closeUserHere(registry: SessionRegistry, userId: string): number {
+  const open = registry.of(userId).filter((s: Session) => !s.closed);
+  for (const s of open) s.conn.close(CloseCode.Disconnected, DISCONNECTED_REASON);
+  return open.length;
+}
