@@ -135,7 +135,8 @@ function crc32(buf: Buffer): number {
   return ~c >>> 0;
 }
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+/** axe-core's script. The page's CSP refuses injected scripts, so preload it: `context.addInitScript({ path: AXE })`. */
+export const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 export interface AxeViolation {
   id: string;
@@ -149,7 +150,7 @@ export interface AxeViolation {
  * and critical violations, each with the selectors of the elements that fail.
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  if (!(await page.evaluate(() => 'axe' in window))) throw new Error('axe-core is not in the page: preload it with context.addInitScript({ path: AXE }) before the page loads (the CSP blocks script tags)');
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, initials } from '../src/lib/format.js';
+import { dayLabel, fullDate, hueOf, initials, userColor } from '../src/lib/format.js';
+import { en } from '../src/lib/i18n-en.js';
+import { zh } from '../src/lib/i18n-zh.js';
 import { pickLocale } from '../src/lib/i18n.js';
 import { linkify } from '../src/lib/linkify.js';
 import { complete, mentionedIds, queryAt, suggest, withMentions } from '../src/lib/mentions.js';
+import { nameTags, tagged, tagOf } from '../src/lib/name-tags.js';
+import { runText, summarize } from '../src/lib/notices.js';
 import { snippet } from '../src/lib/search.js';
 import { parseRoute, roomIdFrom } from '../src/lib/session.js';
 import { chartPoints, rate } from '../src/lib/stats.js';
@@ -126,5 +130,111 @@ describe('search snippets', () => {
     expect(s.before).toBe(`…${'a'.repeat(9)} `);
     expect(s.match).toBe('needle');
     expect(s.after.endsWith('…')).toBe(true);
+  });
+});
+
+// ---- H4: same-name tags, merged join/leave notices, user colours, full dates ----------------------
+
+describe('same-name tags', () => {
+  it('tags only names two or more users share, case and width aside, from the user id', () => {
+    const people = [
+      { id: 'u_a1', name: 'Alice' },
+      { id: 'u_a2', name: 'alice ' },
+      { id: 'u_b', name: 'Bob' },
+      { id: 'u_a1', name: 'Alice' }, // the same person seen twice is one person
+      { id: 'u_x', name: '小明' },
+    ];
+    const tags = nameTags(people);
+    expect([...tags.keys()].sort()).toEqual(['u_a1', 'u_a2']);
+    expect(tags.get('u_a1')).toBe(tagOf('u_a1'));
+    expect(tags.get('u_a1')).toMatch(/^\d{4}$/);
+    expect(tags.get('u_a1')).not.toBe(tags.get('u_a2'));
+    expect(tagged({ id: 'u_a1', name: 'Alice' }, tags)).toBe(`Alice #${tagOf('u_a1')}`);
+    expect(tagged({ id: 'u_b', name: 'Bob' }, tags)).toBe('Bob');
+    // Stable: whoever else is known, in whatever order, a person's tag is the same.
+    const other = nameTags([{ id: 'u_a3', name: 'Alice' }, { id: 'u_a1', name: 'Alice' }]);
+    expect(other.get('u_a1')).toBe(tags.get('u_a1'));
+  });
+
+  it('lengthens the tags of a name whose users collide in four digits', () => {
+    // Find two ids with the same four-digit tag (there are many among a few thousand).
+    const seen = new Map<string, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; !pair; i++) {
+      const id = `u_${i}`;
+      const t = tagOf(id);
+      const before = seen.get(t);
+      if (before) pair = [before, id];
+      else seen.set(t, id);
+    }
+    const tags = nameTags(pair.map((id) => ({ id, name: 'Sam' })));
+    expect(tags.get(pair[0])).toMatch(/^\d{6,8}$/);
+    expect(tags.get(pair[0])).not.toBe(tags.get(pair[1]));
+  });
+});
+
+describe('join/leave notices', () => {
+  const words = (lang: 'en' | 'zh') => {
+    const d = lang === 'en' ? en : zh;
+    return { joined: d['chat.joined'], left: d['chat.left'], two: d['notice.two'], three: d['notice.three'], many: d['notice.many'], sep: d['notice.sep'] };
+  };
+  const j = (id: string, name = id) => ({ event: 'join' as const, id, name });
+  const l = (id: string, name = id) => ({ event: 'leave' as const, id, name });
+
+  it('merges a run into one line, in both languages', () => {
+    const en = words('en');
+    const zh = words('zh');
+    expect(runText([j('Bob')], en)).toBe('Bob joined');
+    expect(runText([j('Bob'), j('小明')], en)).toBe('Bob and 小明 joined');
+    expect(runText([j('Bob'), j('小明')], zh)).toBe('Bob 和 小明 加入了');
+    expect(runText([l('Bob'), l('Carol'), l('Dan')], en)).toBe('Bob, Carol and Dan left');
+    expect(runText([l('Bob'), l('Carol'), l('Dan'), l('Eve')], en)).toBe('Bob, Carol and 2 others left');
+    expect(runText([l('Bob'), l('Carol'), l('Dan'), l('Eve')], zh)).toBe('Bob、Carol 和另外 2 人 离开了');
+    expect(runText([j('Bob'), l('Carol')], en)).toBe('Bob joined; Carol left');
+    expect(runText([j('Bob'), l('Carol')], zh)).toBe('Bob 加入了；Carol 离开了');
+  });
+
+  it('cancels a join and a leave of the same person, in either order', () => {
+    const en = words('en');
+    expect(runText([j('Bob'), l('Bob')], en)).toBe('');
+    expect(runText([l('Bob'), j('Bob')], en)).toBe(''); // a reload
+    expect(runText([j('Bob'), j('Carol'), l('Bob')], en)).toBe('Carol joined');
+    expect(runText([j('Bob'), l('Bob'), j('Bob')], en)).toBe('Bob joined');
+    // Two people with one name are two people: one coming does not cancel the other going.
+    expect(summarize([j('u1', 'Alice #1234'), l('u2', 'Alice #0042')])).toEqual({ joined: ['Alice #1234'], left: ['Alice #0042'] });
+  });
+});
+
+describe('user colours and dates', () => {
+  const rgbOf = (css: string): [number, number, number] => {
+    const m = /hsl\((\d+) (\d+)% ([\d.]+)%\)/.exec(css)!;
+    const [h, s, l] = [Number(m[1]), Number(m[2]) / 100, Number(m[3]) / 100];
+    const a = s * Math.min(l, 1 - l);
+    const f = (n: number) => {
+      const k = (n + h / 30) % 12;
+      return l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    };
+    return [f(0), f(8), f(4)];
+  };
+  const lum = (rgb: readonly number[]) => {
+    const [r, g, b] = rgb.map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+  it('keeps every hue at AA contrast: white initials on avatars, names on the page', () => {
+    const page = lum([0xf4 / 255, 0xf5 / 255, 0xfa / 255]);
+    const ids = Array.from({ length: 2000 }, (_, i) => `u_${i}`);
+    expect(new Set(ids.map(hueOf)).size).toBe(360);
+    for (const id of ids) {
+      expect(contrast(1, lum(rgbOf(userColor(id, 0.17))))).toBeGreaterThanOrEqual(4.5);
+      expect(contrast(page, lum(rgbOf(userColor(id, 0.15))))).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+
+  it('writes the full date for titles and screen readers', () => {
+    const ts = new Date(2026, 11, 1, 17, 30).getTime();
+    expect(fullDate(ts, 'en')).toMatch(/^Tuesday, December 1, 2026.*5:30\sPM$/);
+    expect(fullDate(ts, 'zh-CN')).toContain('2026年12月1日星期二');
   });
 });

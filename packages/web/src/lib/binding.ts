@@ -12,6 +12,8 @@ import { toast, toastError } from './toasts.js';
 
 /** How long "Alice is typing…" shows after her last typing notice. */
 const TYPING_MS = 4000;
+/** Up to this many members, a departure from the open room refreshes its member list. */
+const ROSTER_ON_LEAVE_MAX = 100;
 
 /** The rooms whose events feed the store, with their unsubscribe functions. */
 const attached = new Map<string, () => void>();
@@ -63,11 +65,14 @@ export function attach(room: Room): void {
       // Back after a reconnect (receipts may have been missed), or someone new: cursors anew.
       const looked = store.active === room.id || s.roster.length > 0;
       if (looked && (p.event === 'sync' || (p.event === 'join' && !s.roster.some((e) => e.id === p.user.id)))) refreshRoster(room.id);
+      // A `leave` is either going offline or leaving the room: the offline list (MembersPanel)
+      // asks which, in the open room, when the room is small enough for that to be cheap.
+      else if (p.event === 'leave' && store.active === room.id && s.roster.length <= ROSTER_ON_LEAVE_MAX) refreshRoster(room.id);
       if (p.event === 'join' || p.event === 'leave') {
         if (p.user.id === store.me?.id) return;
         delete s.typing[p.user.id];
         // Not while an older stretch is shown: the notice would sit at its end, out of time.
-        if (!s.newer) s.lines.push({ kind: 'notice', key: nextKey('n'), ts: Date.now(), event: p.event, name: p.user.name });
+        if (!s.newer) s.lines.push({ kind: 'notice', key: nextKey('n'), ts: Date.now(), event: p.event, name: p.user.name, userId: p.user.id });
       }
     }),
     room.on('change', ({ event }) => applyChange(room.id, event as Change)),
@@ -91,7 +96,11 @@ export function attach(room: Room): void {
       if (!s) return;
       if (reason === 'left') return;
       if (reason === 'kicked') toast(t('err.kicked', { room: s.title }));
-      else if (reason === 'deleted') toast(t('err.deleted', { room: s.title }));
+      else if (reason === 'deleted') {
+        toast(t('err.deleted', { room: s.title }));
+        // Not listed among the public rooms either, until the next refresh says otherwise.
+        store.publicRooms = store.publicRooms.filter((p) => p.id !== room.id);
+      }
       else if (error) toastError(error);
       delete store.rooms[room.id];
       if (store.active === room.id) store.active = null;

@@ -43,9 +43,13 @@ export function setLocale(l: Locale): void {
   document.documentElement.lang = l;
 }
 
-/** A message in the current language, with `{name}` placeholders filled in. */
+/**
+ * A message in the current language, with `{name}` placeholders filled in. A key neither
+ * dictionary has (`err.CODE` for a code the UI does not know yet) comes back as itself, for the
+ * caller to notice (toasts.ts `errorText`), instead of throwing.
+ */
 export function t(key: Key, params: Record<string, string | number> = {}): string {
-  const text = dictionaries[locale.value][key] ?? en[key];
+  const text = dictionaries[locale.value][key] ?? en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, k: string) => (k in params ? String(params[k]) : `{${k}}`));
 }
 

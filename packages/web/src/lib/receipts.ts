@@ -1,5 +1,6 @@
 import type { UserRef } from '@roomcast/client';
 import { t } from './i18n.js';
+import { who } from './people.js';
 import { client, store, type MsgLine, type RosterEntry, type RoomState } from './store.js';
 
 // How far each member has read, for "Seen by Bob, 小明" under my last message ("Read" in a direct
@@ -54,7 +55,7 @@ export function readers(r: RoomState, seq: number): RosterEntry[] {
 export function seenUnderLast(r: RoomState): { seq: number; text: string } | null {
   const last = [...r.lines].reverse().find((l): l is MsgLine => l.kind === 'msg' && l.mine && !l.unsent);
   if (!last) return null;
-  const names = readers(r, last.seq).map((e) => e.name);
+  const names = readers(r, last.seq).map((e) => who(e));
   if (names.length === 0) return null;
   if (r.direct) return { seq: last.seq, text: t('msg.read') };
   const sep = t('msg.nameSep');

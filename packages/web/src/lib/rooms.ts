@@ -1,6 +1,8 @@
-import { DIRECT_PREFIX, type RoomcastError, type UserRef } from '@roomcast/client';
+import { ref } from 'vue';
+import { DIRECT_PREFIX, type JoinOptions, type RoomcastError, type UserRef } from '@roomcast/client';
 import { attach, detach, isAttached } from './binding.js';
 import { refreshRoster } from './receipts.js';
+import { roomIdProblem } from './room-ids.js';
 import { client, ensureRoom, store } from './store.js';
 import { firstUnread } from './timeline.js';
 import { toastError } from './toasts.js';
@@ -45,19 +47,49 @@ export async function refreshPublic(): Promise<void> {
   }
 }
 
-export async function joinRoom(id: string, opts: { quiet?: boolean } = {}): Promise<boolean> {
+/** Why the room being opened refused us (shown instead of the room, JoinRefused.vue). */
+export interface Refusal {
+  room: string;
+  /** The server's error code (`forbidden`, `room_full`, `room_not_found`…), or a room-id problem. */
+  code: string;
+  /** The server's own sentence, shown under ours. */
+  message: string;
+  /** We came with an invite token (a refused one has expired or is for another room). */
+  invited: boolean;
+}
+
+export const refusal = ref<Refusal | null>(null);
+
+/**
+ * Joins a room (with an invite link's token, if any). A refusal of a room being opened (not
+ * `quiet`) is kept in `refusal` for the explanation screen; others are toasts.
+ */
+export async function joinRoom(id: string, opts: { quiet?: boolean; invite?: string | undefined; explain?: boolean } = {}): Promise<boolean> {
   const c = client();
   if (!c) return false;
   if (isAttached(id)) return true;
+  const problem = roomIdProblem(id);
+  if (problem) {
+    if (!opts.quiet) refuse({ room: id, code: `id.${problem}`, message: '', invited: false }, opts.explain);
+    return false;
+  }
   try {
-    const room = await c.join(id);
+    const options: JoinOptions = opts.invite ? { invite: opts.invite } : {};
+    const room = await c.join(id, options);
     attach(room);
+    if (refusal.value?.room === id) refusal.value = null;
     return true;
   } catch (err) {
-    if (!opts.quiet) toastError(err);
+    const e = err as RoomcastError;
+    if (!opts.quiet) refuse({ room: id, code: String(e.code ?? 'generic'), message: String(e.message ?? ''), invited: !!opts.invite }, opts.explain);
     if (!isAttached(id) && store.rooms[id] && store.rooms[id]!.lines.length === 0 && !opts.quiet) delete store.rooms[id];
     return false;
   }
+}
+
+function refuse(r: Refusal, explain = false): void {
+  if (explain) refusal.value = r;
+  else toastError({ code: r.code.startsWith('id.') ? 'bad_request' : r.code, message: r.message || r.room });
 }
 
 export async function createRoom(opts: { title?: string; capacity?: number; visibility: 'public' | 'private'; persist: boolean }): Promise<string | null> {
@@ -93,13 +125,17 @@ export async function leaveRoom(id: string): Promise<void> {
   void refreshPublic();
 }
 
-/** Opens a room: joins it if needed, places the "new messages" marker. */
-export async function openRoom(id: string): Promise<boolean> {
+/**
+ * Opens a room: joins it if needed (with an invite link's token), places the "new messages"
+ * marker. A refusal is kept in `refusal` for the explanation screen.
+ */
+export async function openRoom(id: string, invite?: string): Promise<boolean> {
   const r0 = store.rooms[id];
   if (!isAttached(id) && !(r0?.direct && r0.lines.length > 0 && !id.startsWith(DIRECT_PREFIX))) {
-    const ok = await joinRoom(id);
+    const ok = await joinRoom(id, { invite, explain: true });
     if (!ok) return false;
   }
+  refusal.value = null;
   const r = store.rooms[id];
   if (!r) return false;
   r.markerSeq = r.unread > 0 ? firstUnread(r) : null;

@@ -1,7 +1,9 @@
+import { shallowRef } from 'vue';
 import { quoteText, RoomcastError, type Room, type UserRef } from '@roomcast/client';
 import { t } from './i18n.js';
 import { client, ensureRoom, nextKey, store, type ImageRef, type MsgLine, type Quote, type RoomState } from './store.js';
 import { blobUrl } from './timeline.js';
+import { dropUpload, keepUpload, takeUpload } from './uploads.js';
 import { errorText, toast, toastError } from './toasts.js';
 
 // What I write: a pending line at once, then the SDK's send (queued in its outbox while
@@ -54,12 +56,37 @@ function settle(r: RoomState, key: string, err?: unknown): void {
   if (i < 0) return;
   if (!err) {
     r.pending.splice(i, 1);
+    dropUpload(key);
     return;
   }
   const l = r.pending[i]!;
   l.state = 'failed';
   l.error = errorText(err).text;
+  l.errorCode = err instanceof RoomcastError || (typeof err === 'object' && err !== null && 'code' in err) ? String((err as { code: unknown }).code) : undefined;
   toastError(err);
+}
+
+/**
+ * Refusals that sending the same thing again cannot cure: the message itself is wrong (too long,
+ * malformed) or we may not post here. They get Edit and Discard, never Retry.
+ */
+const FINAL = new Set(['too_large', 'bad_request', 'forbidden', 'room_not_found', 'user_not_found', 'unauthorized']);
+
+/** Whether a failed line's Retry could work (a refusal for now, a lost connection). */
+export function canRetry(line: MsgLine): boolean {
+  return line.state === 'failed' && !FINAL.has(line.errorCode ?? '');
+}
+
+/** Text taken back from a failed line into the composer of its room (Composer.vue watches it). */
+export const restored = shallowRef<{ room: string; text: string; replyTo?: Quote | undefined; n: number } | null>(null);
+let restoreSeq = 0;
+
+/** Edit: the failed text goes back into the composer to be shortened or fixed; the line goes. */
+export function editFailed(id: string, key: string): void {
+  const l = store.rooms[id]?.pending.find((x) => x.key === key);
+  if (!l || l.state !== 'failed' || l.text === undefined) return;
+  restored.value = { room: id, text: l.text, replyTo: l.replyTo, n: ++restoreSeq };
+  discard(id, key);
 }
 
 async function deliver(r: RoomState, key: string, go: () => Promise<{ room: string }>): Promise<void> {
@@ -123,6 +150,7 @@ export async function sendImage(id: string, file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const image: ImageRef = { url: blobUrl(bytes, file.type), mime: file.type, name: file.name, size: file.size };
   const line = pendingLine(r, { image });
+  keepUpload(line.key, file); // for Retry, if the server refuses it
   void deliver(
     r,
     line.key,
@@ -140,14 +168,17 @@ export function discard(id: string, key: string): void {
   if (!r) return;
   const i = r.pending.findIndex((l) => l.key === key);
   if (i >= 0) r.pending.splice(i, 1);
+  dropUpload(key);
 }
 
 export function retry(id: string, key: string): void {
   const r = store.rooms[id];
   const l = r?.pending.find((x) => x.key === key);
   if (!r || !l || l.state !== 'failed') return;
+  const file = takeUpload(key); // before discard lets it go
   discard(id, key);
   if (l.text !== undefined) sendText(id, l.text, { replyTo: l.replyTo, mentions: l.mentions });
+  else if (file) void sendImage(id, file);
 }
 
 /** Sends still waiting for the server, in all rooms (shown beside the connection status). */

@@ -1,3 +1,5 @@
+import { roomTargetFrom, safeDecode } from './room-ids.js';
+
 // What survives a page reload: who signed in, and the guest token that keeps a guest the same
 // user. Stored in localStorage on this origin only.
 
@@ -56,20 +58,22 @@ export function jwtClaims(token: string): Record<string, unknown> | null {
   }
 }
 
-/** The part of the location hash after `#/`, split: `#/r/abc` → ['r', 'abc']. */
-export function parseRoute(hash: string): { name: 'home' } | { name: 'room'; id: string } | { name: 'dm'; user: string } | { name: 'admin' } {
-  const path = hash.replace(/^#\/?/, '');
+/** The part of the location hash after `#/`, split: `#/r/abc` → ['r', 'abc']; `?invite=` kept apart. */
+export function parseRoute(hash: string): { name: 'home' } | { name: 'room'; id: string; invite?: string } | { name: 'dm'; user: string } | { name: 'admin' } {
+  const whole = hash.replace(/^#\/?/, '');
+  const q = whole.indexOf('?');
+  const path = q < 0 ? whole : whole.slice(0, q);
+  const invite = q < 0 ? null : new URLSearchParams(whole.slice(q + 1)).get('invite');
   const [head, ...rest] = path.split('/');
-  const arg = decodeURIComponent(rest.join('/'));
-  if (head === 'r' && arg) return { name: 'room', id: arg };
+  // A malformed escape (`%E0%A4%A`) stays as typed: the room-id check then names it.
+  const arg = safeDecode(rest.join('/'));
+  if (head === 'r' && arg) return invite ? { name: 'room', id: arg, invite } : { name: 'room', id: arg };
   if (head === 'dm' && arg) return { name: 'dm', user: arg };
   if (head === 'admin') return { name: 'admin' };
   return { name: 'home' };
 }
 
-/** A room id from what a user pasted: an id, or a link ending in `#/r/ID`. */
+/** A room id from what a user pasted: an id, or a link ending in `#/r/ID` (see roomTargetFrom). */
 export function roomIdFrom(input: string): string {
-  const s = input.trim();
-  const m = /#\/r\/([^/?#\s]+)/.exec(s);
-  return m ? decodeURIComponent(m[1]!) : s;
+  return roomTargetFrom(input).id;
 }

@@ -1,5 +1,8 @@
 import { RoomcastClient, type RoomcastError } from '@roomcast/client';
 import { detachAll, onDirect } from './binding.js';
+import { closeViewer, watchFileKey } from './files.js';
+import { ended, recoveryInHash, signOutAsk } from './identity.js';
+import { CloseCode } from '@roomcast/protocol';
 import { t } from './i18n.js';
 import { refreshPublic, refreshRooms } from './rooms.js';
 import { clearSession, jwtClaims, loadSession, saveSession, type SavedSession } from './session.js';
@@ -34,16 +37,36 @@ export async function loadServerConfig(): Promise<void> {
   }
 }
 
-/** Signs in again with what the last visit stored, if anything. */
+/**
+ * Signs in again with what the last visit stored, if anything; an opened recovery link
+ * (`#/recover/CODE`) comes first: it is taken out of the address bar and signs in as that guest.
+ */
 export function resume(): boolean {
+  const code = recoveryInHash(location.hash);
+  if (code) {
+    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+    void recover(code);
+    return true;
+  }
   const s = loadSession();
   if (!s) return false;
   void signIn(s);
   return true;
 }
 
-export async function signIn(s: SavedSession): Promise<boolean> {
+/** Signs in as the guest whose recovery code (guest token) this is; a refused code says so. */
+export function recover(code: string): Promise<boolean> {
+  return signIn({ guestToken: code }, true);
+}
+
+/**
+ * Signs in with a saved or typed identity. `recovering`: the guest token is a recovery code the
+ * user typed, so a refused one is an error to show (otherwise the SDK would quietly go on as a
+ * new guest, which is right for a stale saved token).
+ */
+export async function signIn(s: SavedSession, recovering = false): Promise<boolean> {
   signOutQuietly();
+  ended.byAdmin = false;
   store.phase = 'connecting';
   store.loginError = '';
   const c = new RoomcastClient(wsUrl(), {
@@ -51,10 +74,13 @@ export async function signIn(s: SavedSession): Promise<boolean> {
     maxReconnectDelay: MAX_RECONNECT_DELAY,
   });
   setClient(c);
+  let refused = false;
+  watchFileKey(c);
   c.on('state', ({ state, retryAt }) => {
     store.conn.state = state;
     store.conn.retryAt = retryAt ?? 0;
     if (state === 'connected') {
+      if (recovering && refused) return; // signed out below: not a session to keep
       store.conn.everConnected = true;
       onConnected();
     }
@@ -62,6 +88,13 @@ export async function signIn(s: SavedSession): Promise<boolean> {
   // Each further attempt while still reconnecting (the state stays `connecting`).
   c.on('retry', ({ retryAt }) => (store.conn.retryAt = retryAt));
   c.on('error', ({ error, room }) => {
+    if (error.code === 'unauthorized' && store.phase !== 'ready') refused = true;
+    if (error.closeCode === CloseCode.Disconnected) {
+      // Shown as a banner until the user connects again (Disconnected.vue), not a passing notice.
+      ended.byAdmin = true;
+      ended.reason = error.message;
+      return;
+    }
     if (room && store.rooms[room]) return; // reported by the room's closed event
     if (error.code === 'unauthorized' && store.phase === 'ready' && c.guestToken) return; // a new guest identity: silent
     if (store.phase === 'ready') toastError(error);
@@ -74,12 +107,23 @@ export async function signIn(s: SavedSession): Promise<boolean> {
     setClient(null);
     store.phase = 'login';
     const e = err as RoomcastError;
+    if (recovering) {
+      store.loginError = t('identity.badCode');
+      return false;
+    }
     store.loginError = e.code === 'unauthorized' && !s.token ? t('login.tokenRequired') : t('login.failed', { message: errorText(err).text + (e.message ? ` (${e.message})` : '') });
     if (e.code === 'unauthorized' && !s.token && store.authMode === 'guest') store.authMode = 'jwt';
     clearSession();
     return false;
   }
   if (client() !== c) return false;
+  if (recovering && refused) {
+    // The server did not take the code and the SDK went on as a new guest: not what was asked.
+    signOutQuietly();
+    store.phase = 'login';
+    store.loginError = t('identity.badCode');
+    return false;
+  }
   store.me = c.user;
   store.maxBinary = c.serverLimits?.maxBinary ?? store.maxBinary;
   const claims = s.token ? jwtClaims(s.token) : null;
@@ -95,6 +139,8 @@ export async function signIn(s: SavedSession): Promise<boolean> {
 
 function signOutQuietly(): void {
   clearInterval(publicTimer);
+  closeViewer();
+  signOutAsk.open = false;
   client()?.close();
   setClient(null);
   detachAll();
@@ -102,6 +148,17 @@ function signOutQuietly(): void {
   store.publicRooms = [];
   store.active = null;
   store.me = null;
+}
+
+/** The sign-out button: a guest is first told what signing out loses (SignOutDialog). */
+export function requestSignOut(): void {
+  if (client()?.guestToken) signOutAsk.open = true;
+  else signOut();
+}
+
+/** The guest token of this session: the code that signs in as the same guest again. */
+export function recoveryCode(): string | null {
+  return client()?.guestToken ?? loadSession()?.guestToken ?? null;
 }
 
 export function signOut(): void {

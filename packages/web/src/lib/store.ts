@@ -1,5 +1,5 @@
 import { markRaw, reactive } from 'vue';
-import type { RoomcastClient, RoomSummary, UserRef } from '@roomcast/client';
+import type { Message, RoomcastClient, RoomSummary, UserRef } from '@roomcast/client';
 
 // The app's state: one reactive store, fed by @roomcast/client through the modules beside this
 // one. Every socket operation goes through the SDK, so its reconnect, resume-by-seq and offline
@@ -14,10 +14,13 @@ import type { RoomcastClient, RoomSummary, UserRef } from '@roomcast/client';
 //   sending.ts  a room's pending sends
 
 export interface ImageRef {
+  /** A blob: URL of bytes this page has, else '' (the server's copy: see files.ts `fileSrc`). */
   url: string;
   mime: string;
   name?: string | undefined;
   size: number;
+  /** The SDK's message (kept raw), to ask for its file URL with the current file key. */
+  message?: Message | undefined;
 }
 
 /** The message a reply answers, as the server quoted it (or as we did for a pending reply). */
@@ -49,6 +52,8 @@ export interface MsgLine {
   mine: boolean;
   state: 'sent' | 'pending' | 'failed';
   error?: string | undefined;
+  /** A failed send's error code: whether Retry can help (sending.ts `canRetry`). */
+  errorCode?: string | undefined;
   replyTo?: Quote | undefined;
   /** User ids the sender called by name. */
   mentions?: string[] | undefined;
@@ -66,6 +71,8 @@ export interface NoticeLine {
   ts: number;
   event: 'join' | 'leave';
   name: string;
+  /** Who (two users may share a name): runs of notices are merged per person (notices.ts). */
+  userId?: string | undefined;
 }
 
 export type Line = MsgLine | NoticeLine;

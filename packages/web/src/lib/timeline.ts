@@ -1,6 +1,8 @@
+import { markRaw } from 'vue';
 import { DEFAULT_HISTORY_PAGE, type Message } from '@roomcast/client';
 import { client, ensureRoom, store, type ImageRef, type MsgLine, type RoomState } from './store.js';
 import { toastError } from './toasts.js';
+import { noteSender } from './people.js';
 
 // A room's timeline: stored messages as lines (in seq order, each once: the SDK guarantees it, and
 // a line already loaded by window.ts is not added again), older pages on demand, the unread and
@@ -19,6 +21,7 @@ function mentionsMe(m: Message): boolean {
 }
 
 export function toLine(m: Message): MsgLine {
+  noteSender(m.from);
   const line: MsgLine = {
     kind: 'msg',
     key: `m${m.seq}`,
@@ -38,8 +41,9 @@ export function toLine(m: Message): MsgLine {
   if (m.mentions?.length) line.mentions = [...m.mentions];
   if (m.edited) line.edited = m.edited;
   if (m.binary) {
-    const url = m.data ? blobUrl(m.data, m.binary.mime) : (client()?.fileUrl(m) ?? '');
-    const ref: ImageRef = { url, mime: m.binary.mime, name: m.binary.name, size: m.binary.size };
+    // The server's copy: its URL (with the file key, never the sign-in token) is made when shown.
+    const url = m.data ? blobUrl(m.data, m.binary.mime) : '';
+    const ref: ImageRef = { url, mime: m.binary.mime, name: m.binary.name, size: m.binary.size, message: markRaw(m) };
     if (m.binary.mime.startsWith('image/')) line.image = ref;
     else line.file = ref;
   }
