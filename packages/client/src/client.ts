@@ -127,6 +127,20 @@ export class RoomcastClient {
     return (this.followed.get(id) ?? this.track(id)).want(options);
   }
 
+  /**
+   * Makes user `userId` a member of room `id` (any member may invite, into a private room too;
+   * not into a direct conversation). The invited user gets no event. `already`: they were one.
+   */
+  async invite(id: string, userId: string): Promise<{ already: boolean }> {
+    const r = await this.channel.request({ op: 'invite', room: id, user: userId }, 'resend', true);
+    return { already: r.already === true };
+  }
+
+  /** Ends user `userId`'s membership of room `id` (its owner or an admin); they see `closed` with 'kicked'. */
+  async kick(id: string, userId: string): Promise<void> {
+    await this.channel.request({ op: 'kick', room: id, user: userId }, 'reject', true);
+  }
+
   /** An invite link's token for room `id` (you must be a member): see `Room.share`. */
   async share(id: string, ttlSec?: number): Promise<ShareResult> {
     return shareResult(await this.channel.request(shareBody(id, ttlSec), 'resend', true), id);

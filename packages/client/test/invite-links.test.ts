@@ -56,4 +56,21 @@ describe('invite links', () => {
     const dm = await alice.dm(bob.user?.id as string, 'hi');
     await expect(alice.share(dm.room)).rejects.toMatchObject({ code: 'bad_request' });
   });
+
+  it('invite a user by id and kick them: invite makes a member (twice is already), kick closes their room', async () => {
+    const alice = await connect(server.wsUrl, { name: 'Alice' }, clients);
+    const bob = await connect(server.wsUrl, { name: 'Bob' }, clients);
+    const club = await alice.create({ visibility: 'private' });
+    const bobId = bob.user?.id as string;
+    await expect(alice.invite(club.id, bobId)).resolves.toEqual({ already: false });
+    await expect(alice.invite(club.id, bobId)).resolves.toEqual({ already: true });
+    await expect(alice.invite(club.id, 'u_never-connected')).rejects.toMatchObject({ code: 'user_not_found' });
+    const room = await bob.join(club.id);
+    await expect(bob.kick(club.id, alice.user?.id as string)).rejects.toMatchObject({ code: 'forbidden' });
+    const closed = new Promise<string>((resolve) => room.on('closed', (c) => resolve(c.reason)));
+    await alice.kick(club.id, bobId);
+    expect(await closed).toBe('kicked');
+    await expect(bob.join(club.id)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(alice.kick(club.id, bobId)).rejects.toMatchObject({ code: 'not_member' });
+  });
 });

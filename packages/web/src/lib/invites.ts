@@ -12,34 +12,16 @@ export interface InviteLink {
   expires: number;
 }
 
-/** An SDK `room.invite`, should the SDK grow one (it has none yet). */
-interface Inviting {
-  invite(user: string): Promise<unknown>;
-}
-
-/**
- * The room's own request channel, for `invite`, which the SDK has no method for yet. `Room`
- * keeps it private; it is the same call `listMembers` and `update` use (resent after a reconnect).
- */
-interface RawRequests {
-  request(body: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
-
-function joined(id: string): Room & Partial<Inviting> {
+function joined(id: string): Room {
   const room = client()?.room(id);
   if (!room) throw new RoomcastError('not_member', `you are not in room "${id}" on this page; open it first`);
   return room;
 }
 
-function raw(room: Room, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  return (room as unknown as RawRequests).request(body);
-}
-
 /** Makes `user` a member of the room; resolves with whether they were one already. */
 export async function inviteUser(roomId: string, user: string): Promise<{ already: boolean }> {
-  const room = joined(roomId);
-  const reply = (room.invite ? await room.invite(user) : await raw(room, { op: 'invite', room: roomId, user })) as { already?: unknown } | undefined;
-  return { already: reply?.already === true };
+  joined(roomId);
+  return client()!.invite(roomId, user);
 }
 
 /** A new invite link for the room, valid for `ttl` seconds (the server's default: 7 days). */
