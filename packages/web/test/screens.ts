@@ -2,8 +2,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { binaryFrame, startTestServer, type TestClient, type TestServer } from '../../server/test/helpers.js';
 import { connected, gradientPng, imageLoaded, message, newUser, send, type User } from './browser.js';
 
-// Every screen of the web UI, reached the way a user reaches it, for the accessibility check
-// (a11y.test.ts) and the screenshots (screens.test.ts): one walk through the app per language
+// Every screen of the web UI, reached the way a user reaches it, for the screenshots and the
+// accessibility check (screens.test.ts): one walk through the app per language
 // and screen size, calling `visit` at each screen with its name and the test id that shows it.
 // The rooms are filled beforehand by real WebSocket clients: an English room, a Chinese one
 // (Chinese names, messages and emoji), and a private room the viewer is refused.
