@@ -111,6 +111,15 @@ describe('mentions', () => {
     expect(mentionedIds('no mentions', users)).toEqual([]);
   });
 
+  it('calls only the picked one of two users with the same name, or both when typed by hand', () => {
+    const alices = [{ id: 'a1', name: 'Alice' }, { id: 'a2', name: 'Alice' }, { id: 'b', name: 'Bob' }];
+    expect(mentionedIds('@Alice hi', alices, new Set(['a2']))).toEqual(['a2']);
+    expect(mentionedIds('@Alice and @Alice', alices, new Set(['a1', 'a2']))).toEqual(['a1', 'a2']);
+    expect(mentionedIds('@Alice hi', alices)).toEqual(['a1', 'a2']);
+    // A pick only decides between same-name users: Bob, unique, is called whether picked or not.
+    expect(mentionedIds('@Alice @Bob', alices, new Set(['a1']))).toEqual(['a1', 'b']);
+  });
+
   it('splits text tokens at the mentions, marking mine', () => {
     expect(withMentions([{ kind: 'text', text: 'hey @Bob, @Bobby and @小明!' }], [{ name: 'Bob', me: true }, { name: '小明', me: false }])).toEqual([
       { kind: 'text', text: 'hey ' },

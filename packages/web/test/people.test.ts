@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)('same-name tags and merged notices in Chromium', 
   });
 
   it('tells two users called Alice apart everywhere names show, the same for every viewer and after a reload', async () => {
-    const { link } = await createRoom(carol.page, 'Twins');
+    const { link, id: roomId } = await createRoom(carol.page, 'Twins');
     for (const a of [alice1, alice2]) {
       await a.page.goto(link);
       await signIn(a.page, 'Alice');
@@ -90,7 +90,14 @@ describe.skipIf(skip !== null)('same-name tags and merged notices in Chromium', 
     const options = carol.page.getByTestId('mention-option');
     await options.filter({ hasText: name1 }).waitFor();
     await options.filter({ hasText: name2 }).waitFor();
-    await carol.page.getByTestId('composer').fill('');
+    // Picking the second Alice mentions her alone, though "@Alice" is the name of both.
+    await options.filter({ hasText: name2 }).click();
+    await carol.page.getByTestId('composer').press('End');
+    await carol.page.getByTestId('composer').pressSequentially('see this');
+    await carol.page.getByTestId('composer').press('Enter');
+    await message(alice1.page, '@Alice see this').waitFor();
+    const [stored] = await server.core.store.messagesBefore(roomId, null, 1);
+    expect(stored).toMatchObject({ text: '@Alice see this', mentions: [id2] });
 
     // The direct-message list.
     await alice2.page.locator(`[data-testid="member"]`).filter({ hasText: 'Carol' }).click();

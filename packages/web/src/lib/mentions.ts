@@ -44,10 +44,21 @@ function pattern(name: string): string {
   return `(?<![\\p{L}\\p{N}_])@${escape(name)}${/[A-Za-z0-9_]$/.test(name) ? '(?![A-Za-z0-9_])' : ''}`;
 }
 
-/** The ids of the users the text calls by "@Name" (what `send` takes as `mentions`). */
-export function mentionedIds(text: string, users: readonly UserRef[]): string[] {
+/**
+ * The ids of the users the text calls by "@Name" (what `send` takes as `mentions`). When several
+ * users share a name, "@Alice" means the ones picked from the suggestions (`picked`, ids); typed
+ * by hand, with none of them picked, it calls them all, since nothing says which one was meant.
+ */
+export function mentionedIds(text: string, users: readonly UserRef[], picked: ReadonlySet<string> = new Set()): string[] {
   if (!text.includes('@')) return [];
-  const ids = users.filter((u) => u.name && new RegExp(pattern(u.name), 'u').test(text)).map((u) => u.id);
+  const named = users.filter((u) => u.name && new RegExp(pattern(u.name), 'u').test(text));
+  const byName = new Map<string, UserRef[]>();
+  for (const u of named) byName.set(u.name, [...(byName.get(u.name) ?? []), u]);
+  const ids: string[] = [];
+  for (const same of byName.values()) {
+    const chosen = same.length > 1 ? same.filter((u) => picked.has(u.id)) : [];
+    ids.push(...(chosen.length > 0 ? chosen : same).map((u) => u.id));
+  }
   return [...new Set(ids)];
 }
 
