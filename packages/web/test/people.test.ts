@@ -85,6 +85,13 @@ describe.skipIf(skip !== null)('same-name tags and merged notices in Chromium', 
     await sender(carol.page, 'And I am the second').filter({ hasText: name2 }).waitFor();
     await sender(alice1.page, 'And I am the second').filter({ hasText: name2 }).waitFor();
 
+    // The reply bar names the one answered.
+    const second = message(carol.page, 'And I am the second');
+    await second.hover();
+    await second.getByTestId('reply-btn').click();
+    await carol.page.getByTestId('intent').filter({ hasText: `Replying to ${name2}` }).waitFor();
+    await carol.page.getByTestId('intent-cancel').click();
+
     // Mention suggestions.
     await carol.page.getByTestId('composer').pressSequentially('@Al');
     const options = carol.page.getByTestId('mention-option');
