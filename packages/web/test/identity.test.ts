@@ -131,6 +131,36 @@ describe.skipIf(skip !== null)('guest identity in Chromium', () => {
     }
   });
 
+  it('asks before a recovery link replaces the identity this browser is signed in as', async () => {
+    const { page: p, context, errors } = await newUser(browser);
+    try {
+      await p.goto(`${base}/`);
+      await signIn(p, 'Bea');
+      const bea = await session(p);
+      await p.goto(recoveryLink);
+      await p.reload();
+      // Still Bea, with the question on top; staying keeps her.
+      await p.getByTestId('me').filter({ hasText: 'Bea' }).waitFor();
+      const ask = p.getByTestId('confirm');
+      await ask.filter({ hasText: 'Switch to the identity in this link?' }).filter({ hasText: 'signed in as “Bea”' }).waitFor();
+      expect(p.url()).not.toContain('recover');
+      await p.getByTestId('confirm-cancel').click();
+      await ask.waitFor({ state: 'detached' });
+      expect(await session(p)).toEqual(bea);
+      // Asked again, switching signs in as the link's guest.
+      await p.goto(recoveryLink);
+      await p.reload();
+      await p.getByTestId('confirm-ok').click();
+      await p.getByTestId('me').filter({ hasText: 'Alice' }).waitFor();
+      // The same Alice: her room is in the list.
+      await p.locator(`[data-testid="my-room"][data-room="${roomId}"]`).waitFor();
+      expect(JSON.parse((await session(p)) ?? 'null')).toMatchObject({ name: 'Alice' });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('says so when a recovery code is not accepted, instead of making a new guest', async () => {
     const { page: p, context } = await newUser(browser);
     try {

@@ -8,6 +8,12 @@ import { reactive } from 'vue';
 /** Whether the sign-out dialog is open. */
 export const signOutAsk = reactive({ open: false });
 
+/**
+ * A recovery link opened while this browser is signed in as someone else: its code waits here
+ * while the page asks whether to switch, since switching would drop the current identity.
+ */
+export const switchAsk = reactive({ code: '' });
+
 const PREFIX = '#/recover/';
 
 /** The link that signs in as this guest again, on this server. */

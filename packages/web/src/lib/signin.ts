@@ -1,7 +1,7 @@
 import { RoomcastClient, type RoomcastError } from '@roomcast/client';
 import { detachAll, onDirect } from './binding.js';
 import { closeViewer, watchFileKey } from './files.js';
-import { ended, recoveryInHash, signOutAsk } from './identity.js';
+import { ended, recoveryInHash, signOutAsk, switchAsk } from './identity.js';
 import { CloseCode } from '@roomcast/protocol';
 import { t } from './i18n.js';
 import { refreshPublic, refreshRooms } from './rooms.js';
@@ -43,15 +43,24 @@ export async function loadServerConfig(): Promise<void> {
  */
 export function resume(): boolean {
   const code = recoveryInHash(location.hash);
-  if (code) {
-    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  if (code) history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  const s = loadSession();
+  if (code && (!s || s.guestToken === code)) {
     void recover(code);
     return true;
   }
-  const s = loadSession();
+  // Signed in as someone else here: stay so until the user says to switch (App asks).
+  if (code) switchAsk.code = code;
   if (!s) return false;
   void signIn(s);
   return true;
+}
+
+/** Answers the question of a recovery link opened while signed in as someone else. */
+export function answerSwitch(toLink: boolean): void {
+  const code = switchAsk.code;
+  switchAsk.code = '';
+  if (toLink && code) void recover(code);
 }
 
 /** Signs in as the guest whose recovery code (guest token) this is; a refused code says so. */
