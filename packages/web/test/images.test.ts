@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../../server/test/helpers.js';
+import type { Message, RoomcastClient } from '@roomcast/client';
+import { fileSrc, imageFailed, imageSrc, watchFileKey } from '../src/lib/files.js';
+import { setClient, type ImageRef } from '../src/lib/store.js';
 import { dropUpload, hasUpload, keepUpload, MAX_FILES, uploadCount } from '../src/lib/uploads.js';
 import { gradientPng, imageLoaded, launch, newUser, preflight, shot, signIn, type User } from './browser.js';
 
@@ -28,6 +31,39 @@ describe('kept files of failed image sends (lib/uploads.ts)', () => {
     expect(hasUpload(`k${MAX_FILES + 4}`)).toBe(true);
     for (let i = 0; i < MAX_FILES + 5; i++) dropUpload(`k${i}`);
     expect(uploadCount()).toBe(0);
+  });
+});
+
+describe('image URLs across file keys (lib/files.ts)', () => {
+  it('keeps the URL an image was shown with when a new key comes; one that failed to load gets the current key', () => {
+    let key = 'k1';
+    const listeners: (() => void)[] = [];
+    const fake = {
+      fileUrl: (m: Message) => `/api/rooms/${m.room}/files/${m.seq}?key=${key}`,
+      on: (_event: string, fn: () => void) => {
+        listeners.push(fn);
+        return () => {};
+      },
+    };
+    setClient(fake as unknown as RoomcastClient);
+    watchFileKey(fake as unknown as RoomcastClient);
+    const image = (seq: number): ImageRef => ({ url: '', mime: 'image/png', size: 1, message: { room: 'r1', seq } as Message });
+    const a = image(1);
+    expect(imageSrc(a)).toBe('/api/rooms/r1/files/1?key=k1');
+    // A new key (half its life, or a reconnect): links take it, a shown image keeps its URL, so
+    // the browser does not fetch it again; an image shown for the first time takes the new key.
+    key = 'k2';
+    listeners.forEach((fn) => fn());
+    expect(fileSrc(a)).toBe('/api/rooms/r1/files/1?key=k2');
+    expect(imageSrc(a)).toBe('/api/rooms/r1/files/1?key=k1');
+    expect(imageSrc(image(1))).toBe('/api/rooms/r1/files/1?key=k1');
+    expect(imageSrc(image(2))).toBe('/api/rooms/r1/files/2?key=k2');
+    // Its key expired and it failed to load: the next render asks with the current key.
+    imageFailed(a);
+    expect(imageSrc(a)).toBe('/api/rooms/r1/files/1?key=k2');
+    // Bytes this page has stay a blob: URL.
+    expect(imageSrc({ ...image(3), url: 'blob:here' })).toBe('blob:here');
+    setClient(null);
   });
 });
 
