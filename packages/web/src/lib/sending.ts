@@ -51,12 +51,19 @@ function pendingLine(r: RoomState, content: { text?: string; image?: ImageRef } 
   return r.pending[r.pending.length - 1]!;
 }
 
+/** Takes a pending line away, with the file kept for its Retry and the blob: URL of its bytes (held in memory until revoked). */
+function dropPending(r: RoomState, key: string): void {
+  const i = r.pending.findIndex((l) => l.key === key);
+  const [gone] = i >= 0 ? r.pending.splice(i, 1) : [];
+  if (gone?.kind === 'msg' && gone.image?.url.startsWith('blob:')) URL.revokeObjectURL(gone.image.url);
+  dropUpload(key);
+}
+
 function settle(r: RoomState, key: string, err?: unknown): void {
   const i = r.pending.findIndex((l) => l.key === key);
   if (i < 0) return;
   if (!err) {
-    r.pending.splice(i, 1);
-    dropUpload(key);
+    dropPending(r, key);
     return;
   }
   const l = r.pending[i]!;
@@ -166,9 +173,7 @@ export async function sendImage(id: string, file: File): Promise<void> {
 export function discard(id: string, key: string): void {
   const r = store.rooms[id];
   if (!r) return;
-  const i = r.pending.findIndex((l) => l.key === key);
-  if (i >= 0) r.pending.splice(i, 1);
-  dropUpload(key);
+  dropPending(r, key);
 }
 
 export function retry(id: string, key: string): void {
