@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { INVITE_TTL_DEFAULT, INVITE_TTL_MAX } from '@roomcast/protocol';
 import { LinkKeys } from '../src/auth/link-keys.js';
 import { removeDir, serverPerSuite, serversPerTest, tempDir, TestClient } from './helpers.js';
+import { waitUntil } from '../../../test/wait.js';
 import { hs256, SECRET } from './tokens.js';
 
 // Invite links: a member mints a signed, expiring token with `share`; `join {invite}` lets its
@@ -25,6 +26,12 @@ async function share(c: TestClient, room: string, ttl?: number): Promise<string>
 
 describe('invite links', () => {
   const server = serverPerSuite();
+  /** The `share` maker claim of a member, as the server puts it in a token. */
+  async function madeBy(room: string, user: string): Promise<{ since: number }> {
+    const since = await server.store.memberSince(room, user);
+    if (since === null) throw new Error(`${user} is not a member of ${room}`);
+    return { since };
+  }
 
   it('admit a non-member into a private room as a member, who needs no token after that', async () => {
     const alice = await server.connect({ name: 'Alice' });
@@ -54,7 +61,7 @@ describe('invite links', () => {
     await again.ok('join', { room: club });
     // A member whose old link has expired since is not refused for it.
     const keys = await LinkKeys.open(server.store);
-    const expired = await keys.invite(room, alice.userId, -60, Date.now());
+    const expired = await keys.invite(room, alice.userId, -60, Date.now(), await madeBy(room.id, alice.userId));
     await again.ok('join', { room: club, invite: expired.token });
   });
 
@@ -79,12 +86,12 @@ describe('invite links', () => {
     const room = await privateRoom(alice, club);
     // Signed with the server's own key, as `share` signs, but with an exp a minute ago.
     const keys = await LinkKeys.open(server.store);
-    const { token, expires } = await keys.invite(room, alice.userId, -60, Date.now());
+    const { token, expires } = await keys.invite(room, alice.userId, -60, Date.now(), await madeBy(room.id, alice.userId));
     expect(expires).toBeLessThan(Date.now());
     const r = await bob.request('join', { room: club, invite: token });
     expect(r.error).toEqual({ code: 'forbidden', message: 'this invite link has expired; ask a member of the room for a new one' });
     // The same module's fresh token works: the refusal was the expiry, not the signing.
-    await bob.ok('join', { room: club, invite: (await keys.invite(room, alice.userId, 60, Date.now())).token });
+    await bob.ok('join', { room: club, invite: (await keys.invite(room, alice.userId, 60, Date.now(), await madeBy(room.id, alice.userId))).token });
   });
 
   it("refuse another room's token, naming the room", async () => {
@@ -183,10 +190,20 @@ describe('invite links', () => {
     await alice.ok('invite', { room: club, user: carol.userId });
     const carols = await share(carol, club);
     const alices = await share(alice, club);
+    const firstSince = (await madeBy(club, carol.userId)).since;
     await alice.ok('kick', { room: club, user: carol.userId });
     const r = await bob.request('join', { room: club, invite: carols });
     expect(r.error).toMatchObject({ code: 'forbidden', message: `the member who made this invite link is no longer in room "${club}"; ask a member of the room for a new one` });
     await bob.ok('join', { room: club, invite: alices });
+    // Let back in, Carol has a new membership: her old (perhaps leaked) link stays dead.
+    // (Memberships are told apart by when they began, in ms: this one begins in a later one.)
+    await waitUntil(() => Date.now() > firstSince, { what: 'the clock past the first membership' });
+    await alice.ok('invite', { room: club, user: carol.userId });
+    const dave = await server.connect({ name: 'Dave' });
+    const again = await dave.request('join', { room: club, invite: carols });
+    expect(again.error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('no longer in room') });
+    // A link she makes now works.
+    await dave.ok('join', { room: club, invite: await share(carol, club) });
   });
 });
 

@@ -123,6 +123,19 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         expect(await store.updateRoom('missing', { title: 'x' })).toBeNull();
       });
 
+      it('tells when a membership began, a new one after leaving and coming back', async () => {
+        await rooms('since');
+        await store.upsertUser(alice);
+        expect(await store.memberSince('since', alice.id)).toBeNull();
+        await store.addMember('since', alice.id, null, 1_000);
+        expect(await store.memberSince('since', alice.id)).toBe(1_000);
+        await store.removeMember('since', alice.id);
+        expect(await store.memberSince('since', alice.id)).toBeNull();
+        await store.addMember('since', alice.id, null, 2_000);
+        expect(await store.memberSince('since', alice.id)).toBe(2_000);
+        expect(await store.memberSince('nowhere', alice.id)).toBeNull();
+      });
+
       it('deletes a room with its members and messages', async () => {
         await rooms('doomed', 'other');
         await store.upsertUser(alice);

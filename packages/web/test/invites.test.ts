@@ -200,7 +200,7 @@ describe.skipIf(skip !== null)('web UI: private rooms and invites', () => {
     expect(room?.owner).toBeTruthy();
     // Signed with the server's own key, as `share` signs, but with an exp a minute ago.
     const keys = await LinkKeys.open(server.store);
-    const { token } = await keys.invite(room!, room!.owner!, -60, Date.now());
+    const { token } = await keys.invite(room!, room!.owner!, -60, Date.now(), { since: (await server.store.memberSince(secretId, room!.owner!))! });
     const p = carol.page;
     await p.getByTestId('join-back').click();
     await p.goto(`${base}/#/r/${secretId}?invite=${encodeURIComponent(token)}`);

@@ -26,6 +26,8 @@ export interface InviteClaims {
   by: string;
   /** It was made by an admin, who need not be a member. */
   admin: boolean;
+  /** When the maker's membership began (ms; 0 for an admin's link): a later membership is not the one that made it. */
+  makerSince: number;
   /** Expiry, ms since epoch. */
   expires: number;
 }
@@ -77,10 +79,11 @@ export class LinkKeys {
    * An invite link's token for `room`, made by user `by`, valid for `ttlSec` seconds from `nowMs`
    * (a negative ttl makes one that has expired already, which is how tests get one).
    */
-  async invite(room: InviteRoom, by: string, ttlSec: number, nowMs: number, admin = false): Promise<{ token: string; expires: number }> {
+  async invite(room: InviteRoom, by: string, ttlSec: number, nowMs: number, maker: { admin: boolean } | { since: number }): Promise<{ token: string; expires: number }> {
     const exp = Math.floor(nowMs / 1000) + ttlSec;
     const claims: Record<string, unknown> = { typ: 'invite', room: room.id, rc: room.createdAt, by };
-    if (admin) claims.adm = true;
+    if ('admin' in maker) claims.adm = maker.admin;
+    else claims.mj = maker.since;
     const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(this.inviteKey);
     return { token, expires: exp * 1000 };
   }
@@ -90,8 +93,10 @@ export class LinkKeys {
     const p = await verify(token, this.inviteKey);
     if (typeof p === 'string') return { ok: false, why: p };
     if (p.typ !== 'invite' || typeof p.room !== 'string' || typeof p.by !== 'string' || typeof p.exp !== 'number') return { ok: false, why: 'invalid' };
+    const admin = p.adm === true;
+    if (!admin && typeof p.mj !== 'number') return { ok: false, why: 'invalid' };
     if (p.room !== room.id || p.rc !== room.createdAt) return { ok: false, why: 'other-room', room: p.room };
-    return { ok: true, room: p.room, by: p.by, admin: p.adm === true, expires: p.exp * 1000 };
+    return { ok: true, room: p.room, by: p.by, admin, makerSince: admin ? 0 : (p.mj as number), expires: p.exp * 1000 };
   }
 
   /** A key that fetches `userId`'s files for FILE_KEY_TTL seconds (or `ttlSec`; negative in tests). */

@@ -57,8 +57,9 @@ async function admitByInvite(d: Pick<HandlerDeps, 'store'>, room: RoomInfo, toke
     if (check.why === 'other-room') throw new ChatError('forbidden', `this invite link is not valid for room "${room.id}" (it was made for another room); ask a member of "${room.id}" for a link to it`);
     throw new ChatError('forbidden', `this invite link is not valid (it is damaged, or was not made by this server); ask a member of room "${room.id}" for a new one`);
   }
-  // Kicking (or the leaving of) the member who made a link ends it: a leaked link dies with them.
-  if (!check.admin && !(await d.store.isMember(room.id, check.by))) {
+  // Kicking (or the leaving of) the member who made a link ends it: a leaked link dies with them,
+  // and stays dead if they come back (a new membership began later than the one that made it).
+  if (!check.admin && (await d.store.memberSince(room.id, check.by)) !== check.makerSince) {
     throw new ChatError('forbidden', `the member who made this invite link is no longer in room "${room.id}"; ask a member of the room for a new one`);
   }
 }
@@ -73,7 +74,11 @@ export async function share(d: Pick<HandlerDeps, 'now' | 'store' | 'quotas' | 'm
   if (room.direct) throw new ChatError('bad_request', 'a direct conversation has exactly two members and no invite links; create a room to talk with more people');
   d.quotas.takeInvite(user);
   const ttl = req.ttl ?? INVITE_TTL_DEFAULT;
-  const { token, expires } = await (await LinkKeys.open(d.store)).invite(room, user.id, ttl, d.now(), user.admin);
+  // A member's link is tied to their membership; an admin's (who need not be a member) is not.
+  const since = await d.store.memberSince(room.id, user.id);
+  if (since === null && !user.admin) throw new ChatError('not_member', `you are not a member of room "${room.id}"; join it first`);
+  const maker = since === null || user.admin ? { admin: true } : { since };
+  const { token, expires } = await (await LinkKeys.open(d.store)).invite(room, user.id, ttl, d.now(), maker);
   const reply: ShareReply = { room: room.id, invite: token, expires };
   ctx.ok(reply);
 }

@@ -208,6 +208,16 @@ export class SqlStore implements Store {
     return Number(res.numDeletedRows) > 0;
   }
 
+  async memberSince(room: string, userId: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('members')
+      .select('joined_at')
+      .where('room_id', '=', room)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row === undefined ? null : Number(row.joined_at);
+  }
+
   async isMember(room: string, userId: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('members')

@@ -199,6 +199,8 @@ export interface Store {
   addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult>;
   removeMember(room: string, userId: string): Promise<boolean>;
   isMember(room: string, userId: string): Promise<boolean>;
+  /** When the user's current membership began (ms), or null when they are not a member. */
+  memberSince(room: string, userId: string): Promise<number | null>;
   /** A room's members in the order they joined, then by id: all of them, or a page. */
   listMembers(room: string, page?: MemberPage): Promise<MemberRecord[]>;
   /** Ids of the rooms the user belongs to, ordered by id, at most `limit`. */
