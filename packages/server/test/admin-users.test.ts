@@ -80,6 +80,33 @@ describe('admin API: users', () => {
     expect((await call(server, `/api/users/${victim.userId}/disconnect`, { method: 'POST', auth: admin })).status).toBe(200);
     expect((await victim.closed).code).toBe(4410);
   });
+
+  it('manages a user whose id is 128 characters long (the longest a token may carry)', async () => {
+    const id = `L${'o'.repeat(126)}g`;
+    const long = await asUser(server.wsUrl, id);
+    await long.ok('create', { room: 'long-room' });
+    expect(await call(server, `/api/users/${id}`)).toMatchObject({ status: 200, body: { id, online: true, rooms: ['long-room'] } });
+    expect((await call(server, `/api/users/${id}/disconnect`, { method: 'POST' })).status).toBe(200);
+    expect((await long.closed).code).toBe(4410);
+    expect(await call(server, `/api/rooms/long-room/members/${id}`, { method: 'DELETE' })).toMatchObject({ status: 200, body: { removed: true } });
+    // Longer than the router takes (2,048 bytes): our error shape, not the framework's.
+    const huge = await call(server, `/api/users/${'x'.repeat(3000)}`);
+    expect(huge).toMatchObject({ status: 414, body: { error: { code: 'bad_request' } } });
+    expect(await call(server, '/api/users/%ED%A0%80')).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+  });
+
+  it('answers a caller without a credential 401 before it looks at the body or the path', async () => {
+    for (const [path, init] of [
+      ['/api/users/x/disconnect', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }],
+      ['/api/users/x/disconnect', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' }],
+      ['/api/rooms/x', { method: 'DELETE', headers: { 'content-type': 'application/json' } }],
+      ['/api/rooms?limit=-5', {}],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, init);
+      expect(res.status, `${init.method ?? 'GET'} ${path}`).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    }
+  });
 });
 
 describe('admin API: users across two cluster nodes', () => {

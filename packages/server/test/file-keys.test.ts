@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FILE_KEY_TTL } from '@roomcast/protocol';
 import { LinkKeys } from '../src/auth/link-keys.js';
 import { binaryFrame, serverPerSuite, TestClient, type TestServer } from './helpers.js';
-import { SECRET } from './tokens.js';
+import { hs256, SECRET } from './tokens.js';
 
 // File keys: `filekey` gives a key that fetches the user's files (?key=) for an hour and does
 // nothing else, so file URLs need not carry the sign-in token.
@@ -107,5 +107,31 @@ describe('file keys on a server that takes tokens', () => {
     const header = await TestClient.open(server.wsUrl, {}, { headers: { authorization: `Bearer ${key}` } });
     expect((await header.closed).code).toBe(4401);
     expect((await alice.request('auth', { token: key })).error).toMatchObject({ code: 'unauthorized' });
+  });
+
+  it("fetch any room's files for an admin, who counts as a member everywhere (as for history)", async () => {
+    const alice = await server.connect({ name: 'Alice' });
+    const { path } = await roomWithFile(alice);
+    const adminToken = await hs256({ sub: 'root', name: 'Root', admin: true });
+    const admin = await server.connect({ token: adminToken });
+    const key = (await admin.ok('filekey')).key as string;
+    expect(await get(server, `${path}?key=${encodeURIComponent(key)}`)).toEqual({ status: 200, bytes: [...PNG] });
+    expect(await get(server, path, { authorization: `Bearer ${adminToken}` })).toMatchObject({ status: 200 });
+    // Not an admin: the member check holds, by key and by token.
+    const userToken = await hs256({ sub: 'pat', name: 'Pat' });
+    const pat = await server.connect({ token: userToken });
+    expect(await get(server, `${path}?key=${encodeURIComponent((await pat.ok('filekey')).key as string)}`)).toMatchObject({ status: 403, code: 'not_member' });
+    expect(await get(server, path, { authorization: `Bearer ${userToken}` })).toMatchObject({ status: 403, code: 'not_member' });
+  });
+
+  it('take the seq in digits only: another spelling of the number is a 400, not the same file', async () => {
+    const alice = await server.connect({ name: 'Alice' });
+    const { path } = await roomWithFile(alice);
+    const key = encodeURIComponent((await alice.ok('filekey')).key as string);
+    const base = path.replace(/\/\d+$/, '');
+    expect(await get(server, `${path}?key=${key}`)).toMatchObject({ status: 200 });
+    for (const seq of ['0x1', '1e0', '%201', '01', '+1', '1.0', '0', '99999999999999999']) {
+      expect(await get(server, `${base}/${seq}?key=${key}`), seq).toMatchObject({ status: 400, code: 'bad_request' });
+    }
   });
 });

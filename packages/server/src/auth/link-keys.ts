@@ -37,7 +37,7 @@ export type InviteCheck =
   /** expired: signed by us but past `exp`; other-room: valid, but for another room (or an earlier room of that id); invalid: not ours, or damaged. */
   | { ok: false; why: 'expired' | 'other-room' | 'invalid'; room?: string };
 
-export type FileKeyCheck = { ok: true; user: string; expires: number } | { ok: false; why: 'expired' | 'invalid' };
+export type FileKeyCheck = { ok: true; user: string; admin: boolean; expires: number } | { ok: false; why: 'expired' | 'invalid' };
 
 async function secretKey(store: SecretStore, name: string): Promise<Uint8Array> {
   const hex = await store.sharedSecret(name, randomBytes(32).toString('hex'));
@@ -99,10 +99,11 @@ export class LinkKeys {
     return { ok: true, room: p.room, by: p.by, admin, makerSince: admin ? 0 : (p.mj as number), expires: p.exp * 1000 };
   }
 
-  /** A key that fetches `userId`'s files for FILE_KEY_TTL seconds (or `ttlSec`; negative in tests). */
-  async fileKeyFor(userId: string, nowMs: number, ttlSec: number = FILE_KEY_TTL): Promise<{ key: string; expires: number }> {
+  /** A key that fetches `userId`'s files for FILE_KEY_TTL seconds (or `ttlSec`; negative in tests); an admin's fetches any room's. */
+  async fileKeyFor(userId: string, nowMs: number, ttlSec: number = FILE_KEY_TTL, admin = false): Promise<{ key: string; expires: number }> {
     const exp = Math.floor(nowMs / 1000) + ttlSec;
-    const key = await new SignJWT({ typ: 'files' }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setExpirationTime(exp).sign(this.fileKey);
+    // An admin counts as a member of every room, for files as for history.
+    const key = await new SignJWT(admin ? { typ: 'files', adm: true } : { typ: 'files' }).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setExpirationTime(exp).sign(this.fileKey);
     return { key, expires: exp * 1000 };
   }
 
@@ -111,6 +112,6 @@ export class LinkKeys {
     const p = await verify(key, this.fileKey);
     if (typeof p === 'string') return { ok: false, why: p };
     if (p.typ !== 'files' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return { ok: false, why: 'invalid' };
-    return { ok: true, user: p.sub, expires: p.exp * 1000 };
+    return { ok: true, user: p.sub, admin: p.adm === true, expires: p.exp * 1000 };
   }
 }

@@ -38,6 +38,6 @@ export async function auth(d: Pick<HandlerDeps, 'verifyToken' | 'sessions'>, ctx
  * file URLs carry no sign-in credential. The file route still checks membership at each fetch.
  */
 export async function filekey(d: Pick<HandlerDeps, 'now' | 'store'>, ctx: RequestContext): Promise<void> {
-  const reply: FileKeyReply = await (await LinkKeys.open(d.store)).fileKeyFor(ctx.session.user.id, d.now());
+  const reply: FileKeyReply = await (await LinkKeys.open(d.store)).fileKeyFor(ctx.session.user.id, d.now(), undefined, ctx.session.user.admin);
   ctx.ok(reply);
 }

@@ -64,12 +64,14 @@ async function storedRoom(core: AdminCore, id: string): Promise<RoomRecord> {
 /** Registers the admin routes (rooms here, users in admin-users.ts). */
 export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth: Authenticator, apiKey: string): void {
   // Before validation: a caller without a credential learns nothing about the routes' inputs.
-  const preValidation = adminGuard(auth, apiKey);
+  // onRequest: before the body is parsed or anything validated, so a caller without a credential
+  // learns nothing about the routes' inputs.
+  const guard = adminGuard(auth, apiKey);
   const fail = (reply: Parameters<typeof failWith>[1], err: unknown) => failWith(core.log, reply, err);
 
   app.get<{ Querystring: { q?: string; limit?: number; cursor?: string } }>(
     '/api/rooms',
-    { preValidation, schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 }, ...pageQuery } } } },
+    { onRequest: guard, schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 }, ...pageQuery } } } },
     async (req, reply) => {
       try {
         noNul(req.query);
@@ -87,7 +89,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.get<{ Params: { room: string } }>(
     '/api/rooms/:room',
-    { preValidation, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
+    { onRequest: guard, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
     async (req, reply) => {
       try {
         const [room] = await adminRooms(core, [await storedRoom(core, req.params.room)]);
@@ -101,7 +103,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
   app.get<{ Params: { room: string }; Querystring: { limit?: number; cursor?: string } }>(
     '/api/rooms/:room/members',
     {
-      preValidation,
+      onRequest: guard,
       schema: { params: { type: 'object', properties: roomParam, required: ['room'] }, querystring: { type: 'object', properties: pageQuery } },
     },
     async (req, reply) => {
@@ -133,7 +135,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.delete<{ Params: { room: string } }>(
     '/api/rooms/:room',
-    { preValidation, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
+    { onRequest: guard, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
     async (req, reply) => {
       try {
         const room = await core.membership.loadRoom(req.params.room);
@@ -149,7 +151,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.delete<{ Params: { room: string; user: string } }>(
     '/api/rooms/:room/members/:user',
-    { preValidation, schema: { params: { type: 'object', properties: { ...roomParam, ...userParam }, required: ['room', 'user'] } } },
+    { onRequest: guard, schema: { params: { type: 'object', properties: { ...roomParam, ...userParam }, required: ['room', 'user'] } } },
     async (req, reply) => {
       try {
         noNul(req.params);
@@ -164,5 +166,5 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
     },
   );
 
-  registerAdminUserRoutes(app, core, preValidation);
+  registerAdminUserRoutes(app, core, guard);
 }

@@ -50,18 +50,18 @@ async function storedUser(core: AdminCore, id: string) {
   return user;
 }
 
-/** Registers the users routes of the admin API behind the admin guard (`preValidation`). */
+/** Registers the users routes of the admin API behind the admin guard (an `onRequest` hook). */
 export function registerAdminUserRoutes(
   app: FastifyInstance,
   core: AdminCore,
-  preValidation: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  guard: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
 ): void {
   const fail = (reply: FastifyReply, err: unknown) => failWith(core.log, reply, err);
   const params = { type: 'object', properties: userParam, required: ['user'] } as const;
 
   app.get<{ Querystring: { online?: boolean; limit?: number; cursor?: string } }>(
     '/api/users',
-    { preValidation, schema: { querystring: { type: 'object', properties: { online: { type: 'boolean' }, ...pageQuery } } } },
+    { onRequest: guard, schema: { querystring: { type: 'object', properties: { online: { type: 'boolean' }, ...pageQuery } } } },
     async (req, reply) => {
       try {
         if (req.query.online === false) {
@@ -81,7 +81,7 @@ export function registerAdminUserRoutes(
     },
   );
 
-  app.get<{ Params: { user: string } }>('/api/users/:user', { preValidation, schema: { params } }, async (req, reply) => {
+  app.get<{ Params: { user: string } }>('/api/users/:user', { onRequest: guard, schema: { params } }, async (req, reply) => {
     try {
       const user = await storedUser(core, req.params.user);
       const here = core.registry.of(user.id).filter((s) => !s.closed);
@@ -95,7 +95,7 @@ export function registerAdminUserRoutes(
     }
   });
 
-  app.post<{ Params: { user: string } }>('/api/users/:user/disconnect', { preValidation, schema: { params } }, async (req, reply) => {
+  app.post<{ Params: { user: string } }>('/api/users/:user/disconnect', { onRequest: guard, schema: { params } }, async (req, reply) => {
     try {
       const user = await storedUser(core, req.params.user);
       const closed = disconnectUser(core, user.id);

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import { registerAdminRoutes } from './admin-api.js';
@@ -56,6 +56,13 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // On shutdown, cut HTTP connections too: a client that stopped reading a file must not hold it up.
     forceCloseConnections: true,
+    // User ids are up to 128 characters, which percent-encoded can be 1,536 bytes of a path part.
+    routerOptions: { maxParamLength: 2048 },
+    // A malformed URL or an over-long path part: answered in our error shape like every other.
+    frameworkErrors: (err, _req, reply) => {
+      // (The option's reply type is generic over route schemas; this one has none.)
+      void (reply as unknown as FastifyReply).code(err.statusCode ?? 400).send({ error: { code: 'bad_request', message: err.message } });
+    },
     // Our own server, so the handshake size limit (and TLS) apply to the WebSocket upgrade too.
     serverFactory: (handler) =>
       (tls

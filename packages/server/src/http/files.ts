@@ -25,14 +25,14 @@ function bearer(req: FastifyRequest): string | null {
   return query(req, 'token');
 }
 
-type Who = { ok: true; id: string } | { ok: false; message: string };
+type Who = { ok: true; id: string; admin: boolean } | { ok: false; message: string };
 
 /** The user a request fetches for: a file key (?key=), else a sign-in token (header, or ?token=). */
 async function requester(req: FastifyRequest, store: Store, auth: Authenticator): Promise<Who> {
   const key = query(req, 'key');
   if (key) {
     const check = await (await LinkKeys.open(store)).checkFileKey(key);
-    if (check.ok) return { ok: true, id: check.user };
+    if (check.ok) return { ok: true, id: check.user, admin: check.admin };
     return {
       ok: false,
       message: check.why === 'expired' ? 'the file key has expired; get a new one with the "filekey" request (the SDK does it by itself)' : 'the file key is not valid on this server; get one with the "filekey" request',
@@ -41,7 +41,7 @@ async function requester(req: FastifyRequest, store: Store, auth: Authenticator)
   const token = bearer(req);
   if (!token) return { ok: false, message: 'send a file key as ?key=KEY (from the "filekey" request), or your token as "Authorization: Bearer TOKEN"' };
   const user = await auth.userOf(token);
-  return user ? { ok: true, id: user.id } : { ok: false, message: 'the token is not valid on this server' };
+  return user ? { ok: true, id: user.id, admin: user.admin } : { ok: false, message: 'the token is not valid on this server' };
 }
 
 export function problem(reply: FastifyReply, status: number, code: string, message: string) {
@@ -51,13 +51,15 @@ export function problem(reply: FastifyReply, status: number, code: string, messa
 export function registerFileRoutes(app: FastifyInstance, store: Store, auth: Authenticator): void {
   app.get<{ Params: { room: string; seq: string } }>('/api/rooms/:room/files/:seq', async (req, reply) => {
     const { room } = req.params;
-    const seq = Number(req.params.seq);
-    if (!roomPattern.test(room) || !Number.isSafeInteger(seq) || seq < 1) {
+    // Digits only: "0x1", "1e0" or " 1" would name the same file under other URLs (and caches).
+    const seq = /^[1-9]\d{0,15}$/.test(req.params.seq) ? Number(req.params.seq) : NaN;
+    if (!roomPattern.test(room) || !Number.isSafeInteger(seq)) {
       return problem(reply, 400, 'bad_request', 'the URL must be /api/rooms/ROOM/files/SEQ with a room id and a positive seq');
     }
     const user = await requester(req, store, auth);
     if (!user.ok) return problem(reply, 401, 'unauthorized', user.message);
-    if (!(await store.isMember(room, user.id))) {
+    // Admins count as members of every room (they read its history too).
+    if (!user.admin && !(await store.isMember(room, user.id))) {
       return problem(reply, 403, 'not_member', `only members of room "${room}" can fetch its files`);
     }
     const blob = await store.getBlob(room, seq);
