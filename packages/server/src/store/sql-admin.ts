@@ -5,7 +5,8 @@ import { likePattern } from './sql-search.js';
 import type { MemberPage, MemberRecord, RoomListQuery, RoomRecord } from './store.js';
 
 // What the admin API reads (SqlStore's admin side): every room by id with a search, member counts,
-// a room's members page by page, a user's room ids. Each is one query along an index.
+// a room's members page by page, a user's room ids, when a membership began (invite links are tied
+// to it). Each is one query along an index.
 
 /**
  * Rooms ordered by id after `after`, whose id or title contains `q` (letters in any case: ASCII
@@ -66,4 +67,10 @@ export async function listMembers(db: Kysely<Database>, room: string, page?: Mem
 export async function memberRoomIds(db: Kysely<Database>, userId: string, limit: number): Promise<string[]> {
   const rows = await db.selectFrom('members').select('room_id').where('user_id', '=', userId).orderBy('room_id').limit(limit).execute();
   return rows.map((r) => r.room_id);
+}
+
+/** When the user's current membership of the room began (ms), or null: the primary key's row. */
+export async function memberSince(db: Kysely<Database>, room: string, userId: string): Promise<number | null> {
+  const row = await db.selectFrom('members').select('joined_at').where('room_id', '=', room).where('user_id', '=', userId).executeTakeFirst();
+  return row === undefined ? null : Number(row.joined_at);
 }

@@ -5,7 +5,7 @@ import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
 import { toRoom } from './rows.js';
 import { readMessages } from './read-messages.js';
-import { listMembers, listRooms, memberCounts, memberRoomIds } from './sql-admin.js';
+import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince } from './sql-admin.js';
 import { MessageReads } from './sql-reads.js';
 import { pruneMessages } from './retention.js';
 import { searchMessages } from './sql-search.js';
@@ -208,14 +208,8 @@ export class SqlStore implements Store {
     return Number(res.numDeletedRows) > 0;
   }
 
-  async memberSince(room: string, userId: string): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('members')
-      .select('joined_at')
-      .where('room_id', '=', room)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return row === undefined ? null : Number(row.joined_at);
+  memberSince(room: string, userId: string): Promise<number | null> {
+    return memberSince(this.db, room, userId);
   }
 
   async isMember(room: string, userId: string): Promise<boolean> {
