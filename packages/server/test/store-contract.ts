@@ -136,6 +136,24 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         expect(await store.memberSince('nowhere', alice.id)).toBeNull();
       });
 
+      it('lists members in the order they joined even within one ms, each membership beginning later', async () => {
+        await rooms('same-ms');
+        const people = ['u-9', 'u-1', 'u-5'].map((id) => ({ id, name: id }));
+        for (const p of people) await store.upsertUser(p);
+        for (const p of people) expect(await store.addMember('same-ms', p.id, null, 5_000)).toBe('added');
+        expect((await store.listMembers('same-ms')).map((m) => m.id)).toEqual(['u-9', 'u-1', 'u-5']);
+        const since = await Promise.all(people.map((p) => store.memberSince('same-ms', p.id)));
+        expect(since).toEqual([5_000, 5_001, 5_002]);
+        // Back in after leaving, in the same ms: a new membership, after all the others.
+        await store.removeMember('same-ms', 'u-9');
+        await store.addMember('same-ms', 'u-9', null, 5_000);
+        expect(await store.memberSince('same-ms', 'u-9')).toBe(5_003);
+        // A later clock wins over the step.
+        await store.upsertUser({ id: 'u-0', name: 'u-0' });
+        await store.addMember('same-ms', 'u-0', null, 9_000);
+        expect(await store.memberSince('same-ms', 'u-0')).toBe(9_000);
+      });
+
       it('deletes a room with its members and messages', async () => {
         await rooms('doomed', 'other');
         await store.upsertUser(alice);
@@ -274,7 +292,8 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
         const members = await store.listMembers('r');
         expect([...members].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
           { ...alice, readSeq: 0, joinedAt: 1 },
-          { ...carol, readSeq: 0, joinedAt: 1 },
+          // Joined in the same ms as Alice and Bob: a ms after each, in the order they joined.
+          { ...carol, readSeq: 0, joinedAt: 3 },
         ]);
         expect(await store.listMembers('nope')).toEqual([]);
       });

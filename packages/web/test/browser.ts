@@ -84,6 +84,16 @@ export async function imageLoaded(page: Page, img: Locator, width: number): Prom
   await page.waitForFunction(([el, w]) => el instanceof HTMLImageElement && el.complete && el.naturalWidth === w, [await img.elementHandle(), width] as const);
 }
 
+/** Creates a room from the sidebar (en or zh-CN), opens it, and returns its share link and id. */
+export async function createRoom(page: Page, title: string): Promise<{ link: string; id: string }> {
+  await page.getByTestId('new-room').click();
+  await page.getByLabel(/Room name|聊天室名称/).fill(title);
+  await page.getByTestId('create-submit').click();
+  const link = await page.getByTestId('share-link').inputValue();
+  await page.getByTestId('open-created').click();
+  return { link, id: decodeURIComponent(link.split('#/r/')[1]!) };
+}
+
 export async function send(page: Page, text: string): Promise<void> {
   const box = page.getByTestId('composer');
   await box.fill(text);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { smallTargets } from './screens.js';
-import { connected, launch, message, messages, newUser, preflight, send, signIn, WAIT, type User } from './browser.js';
+import { connected, createRoom, launch, message, messages, newUser, preflight, send, signIn, WAIT, type User } from './browser.js';
 
 // Times on every message, the phone layout (sharing a room's link, 44 px touch targets), the
 // skip link and headings, in Chromium against a real server.
@@ -52,12 +52,7 @@ describe.skipIf(skip !== null)('times, the phone layout, skip link and headings 
     [alice, bob] = await Promise.all([newUser(browser), newUser(browser)]);
     await alice.page.goto(`${base}/`);
     await signIn(alice.page, 'Alice');
-    await alice.page.getByTestId('new-room').click();
-    await alice.page.getByLabel('Room name').fill('Layout');
-    await alice.page.getByTestId('create-submit').click();
-    link = await alice.page.getByTestId('share-link').inputValue();
-    roomId = decodeURIComponent(link.split('#/r/')[1]!);
-    await alice.page.getByTestId('open-created').click();
+    ({ link, id: roomId } = await createRoom(alice.page, 'Layout'));
     await bob.page.goto(link);
     await signIn(bob.page, 'Bob');
     for (const text of ['one', 'two', 'three']) await send(alice.page, text);

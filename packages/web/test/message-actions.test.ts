@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../../server/test/helpers.js';
-import { launch, message, messages, newUser, preflight, send, shot, signIn, WAIT, type User } from './browser.js';
+import { createRoom, launch, message, messages, newUser, preflight, send, shot, signIn, WAIT, type User } from './browser.js';
 
 // What one can do with a message, in Chromium against a real server, two users side by side:
 // reply (the quote jumps to the original, loading it from history when it is not shown), react,
@@ -43,12 +43,7 @@ describe.skipIf(skip !== null)('message actions in Chromium', () => {
     await alice.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     await alice.page.goto(`${base}/`);
     await signIn(alice.page, 'Alice');
-    await alice.page.getByTestId('new-room').click();
-    await alice.page.getByLabel('Room name').fill('Launch');
-    await alice.page.getByTestId('create-submit').click();
-    link = await alice.page.getByTestId('share-link').inputValue();
-    roomId = decodeURIComponent(link.split('#/r/')[1]!);
-    await alice.page.getByTestId('open-created').click();
+    ({ link, id: roomId } = await createRoom(alice.page, 'Launch'));
     await bob.page.goto(link);
     await signIn(bob.page, 'Bob');
     await alice.page.getByTestId('member').filter({ hasText: 'Bob' }).waitFor();

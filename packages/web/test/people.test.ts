@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestClient, type TestServer } from '../../server/test/helpers.js';
 import { tagOf } from '../src/lib/name-tags.js';
-import { connected, launch, message, newUser, preflight, send, signIn, type User } from './browser.js';
+import { connected, createRoom, launch, message, newUser, preflight, send, signIn, type User } from './browser.js';
 
 // People in Chromium against a real server: two real users both signed in as "Alice" told apart
 // by their tags wherever names show, the same for every viewer and after a reload; and runs of
@@ -10,15 +10,6 @@ import { connected, launch, message, newUser, preflight, send, signIn, type User
 
 const skip = preflight();
 if (skip) console.warn(`web UI tests skipped: ${skip}`);
-
-async function createRoom(page: Page, title: string): Promise<{ link: string; id: string }> {
-  await page.getByTestId('new-room').click();
-  await page.getByLabel(/Room name|聊天室名称/).fill(title);
-  await page.getByTestId('create-submit').click();
-  const link = await page.getByTestId('share-link').inputValue();
-  await page.getByTestId('open-created').click();
-  return { link, id: decodeURIComponent(link.split('#/r/')[1]!) };
-}
 
 /** The user id behind this page (its session, as the welcome gave it). */
 async function userId(page: Page): Promise<string> {

@@ -74,3 +74,14 @@ export async function memberSince(db: Kysely<Database>, room: string, userId: st
   const row = await db.selectFrom('members').select('joined_at').where('room_id', '=', room).where('user_id', '=', userId).executeTakeFirst();
   return row === undefined ? null : Number(row.joined_at);
 }
+
+/**
+ * When a new membership of the room begins: now, or a ms after the latest if that is not earlier
+ * (joins in one ms). So the member list is in the order people joined, and an invite link can
+ * name the membership that made it by when it began. One step along members_by_joined; called
+ * inside addMember's transaction, which serializes the room's joins.
+ */
+export async function nextJoinedAt(db: Kysely<Database>, room: string, now: number): Promise<number> {
+  const last = await db.selectFrom('members').select('joined_at').where('room_id', '=', room).orderBy('joined_at', 'desc').limit(1).executeTakeFirst();
+  return last && Number(last.joined_at) >= now ? Number(last.joined_at) + 1 : now;
+}

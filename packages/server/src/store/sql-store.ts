@@ -5,7 +5,7 @@ import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
 import { toRoom } from './rows.js';
 import { readMessages } from './read-messages.js';
-import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince } from './sql-admin.js';
+import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince, nextJoinedAt } from './sql-admin.js';
 import { MessageReads } from './sql-reads.js';
 import { pruneMessages } from './retention.js';
 import { searchMessages } from './sql-search.js';
@@ -191,9 +191,10 @@ export class SqlStore implements Store {
       }
       // A new member starts with everything before now read: unread counts what came after joining.
       const seqRow = await trx.selectFrom('rooms').select('last_seq').where('id', '=', room).executeTakeFirst();
+      const joinedAt = await nextJoinedAt(trx, room, now);
       await trx
         .insertInto('members')
-        .values({ room_id: room, user_id: userId, read_seq: Number(seqRow?.last_seq ?? 0), joined_at: now })
+        .values({ room_id: room, user_id: userId, read_seq: Number(seqRow?.last_seq ?? 0), joined_at: joinedAt })
         .execute();
       return 'added';
     });
