@@ -42,18 +42,30 @@ export async function loadServerConfig(): Promise<void> {
  * (`#/recover/CODE`) comes first: it is taken out of the address bar and signs in as that guest.
  */
 export function resume(): boolean {
-  const code = recoveryInHash(location.hash);
-  if (code) history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  if (takeRecoveryLink() === 'recovering') return true;
   const s = loadSession();
-  if (code && (!s || s.guestToken === code)) {
-    void recover(code);
-    return true;
-  }
-  // Signed in as someone else here: stay so until the user says to switch (App asks).
-  if (code) switchAsk.code = code;
   if (!s) return false;
   void signIn(s);
   return true;
+}
+
+/**
+ * A recovery link in the address (at load, or opened in a running tab): the code leaves the
+ * address bar at once; with nobody signed in here it signs in, and while someone else is, the
+ * page asks first (`switchAsk`, answered by `answerSwitch`).
+ */
+export function takeRecoveryLink(): 'none' | 'recovering' | 'asking' {
+  const code = recoveryInHash(location.hash);
+  if (!code) return 'none';
+  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  const s = loadSession();
+  if (s?.guestToken === code && store.phase === 'ready') return 'none'; // that guest already
+  if (!s || s.guestToken === code) {
+    void recover(code);
+    return 'recovering';
+  }
+  switchAsk.code = code;
+  return 'asking';
 }
 
 /** Answers the question of a recovery link opened while signed in as someone else. */
