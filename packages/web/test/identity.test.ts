@@ -14,6 +14,13 @@ const SECRET = 'identity-test-secret-that-is-long-enough-42';
 
 const session = (page: Page) => page.evaluate(() => localStorage.getItem('roomcast.session'));
 
+/** Who the saved session is: the name and the guest token's user id (each welcome re-signs the token, so compare these). */
+async function savedUser(page: Page): Promise<{ name?: string; sub?: string }> {
+  const s = JSON.parse((await session(page)) ?? '{}') as { name?: string; guestToken?: string };
+  const payload = s.guestToken ? (JSON.parse(Buffer.from(s.guestToken.split('.')[1]!, 'base64url').toString('utf8')) as { sub?: string }) : {};
+  return { name: s.name, sub: payload.sub };
+}
+
 describe('recovery codes and links (lib/identity.ts)', () => {
   it('finds the code in what was pasted: the code, or a recovery link', () => {
     expect(recoveryCodeFrom('  eyJabc.def-ghi_j  ')).toBe('eyJabc.def-ghi_j');
@@ -136,7 +143,8 @@ describe.skipIf(skip !== null)('guest identity in Chromium', () => {
     try {
       await p.goto(`${base}/`);
       await signIn(p, 'Bea');
-      const bea = await session(p);
+      const bea = await savedUser(p);
+      expect(bea.sub).toBeTruthy();
       // Loaded afresh with the link (from another page, as from a mail).
       await p.goto('about:blank');
       await p.goto(recoveryLink);
@@ -147,7 +155,7 @@ describe.skipIf(skip !== null)('guest identity in Chromium', () => {
       expect(p.url()).not.toContain('recover');
       await p.getByTestId('confirm-cancel').click();
       await ask.waitFor({ state: 'detached' });
-      expect(await session(p)).toEqual(bea);
+      expect(await savedUser(p)).toEqual(bea);
       // Opened in the running tab this time (a hash change): asked again, the code out of the
       // address bar at once; switching signs in as the link's guest.
       await p.evaluate((hash) => {
