@@ -138,8 +138,8 @@ export function adminContract(name: string, open: () => Promise<StoreHarness>): 
       expect((await store.listMembers('team')).map((m) => m.id)).toEqual(order);
       const first = await store.listMembers('team', { limit: 2 });
       expect(first).toEqual([
-        { id: 'u-d', name: 'U-D', readSeq: 0, joinedAt: 5 },
-        { id: 'u-c', name: 'U-C', readSeq: 0, joinedAt: 10 },
+        { id: 'u-d', name: 'U-D', readSeq: 0, joinedAt: 5, role: 'member' },
+        { id: 'u-c', name: 'U-C', readSeq: 0, joinedAt: 10, role: 'member' },
       ]);
       const pages: string[][] = [];
       let after: { joinedAt: number; id: string } | undefined;

@@ -291,9 +291,10 @@ export function storeContract(name: string, open: () => Promise<StoreHarness>): 
 
         const members = await store.listMembers('r');
         expect([...members].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
-          { ...alice, readSeq: 0, joinedAt: 1 },
+          // Alice owns the rooms of the contract (newRoom): her role says so.
+          { ...alice, readSeq: 0, joinedAt: 1, role: 'owner' },
           // Joined in the same ms as Alice and Bob: a ms after each, in the order they joined.
-          { ...carol, readSeq: 0, joinedAt: 3 },
+          { ...carol, readSeq: 0, joinedAt: 3, role: 'member' },
         ]);
         expect(await store.listMembers('nope')).toEqual([]);
       });

@@ -8,6 +8,8 @@ import { freshDatabase } from '../../../test/pg.js';
 import { adminContract } from './store-contract-admin.js';
 import { storeContract } from './store-contract.js';
 import { changesContract } from './store-contract-changes.js';
+import { moderationContract } from './store-contract-moderation.js';
+import { outboxContract } from './store-contract-outbox.js';
 import { searchContract } from './store-contract-search.js';
 
 // The same contract as SQLite, against a real PostgreSQL server (a fresh database per test).
@@ -23,6 +25,8 @@ storeContract('PostgreSQL', openPostgreSql);
 changesContract('PostgreSQL', openPostgreSql);
 searchContract('PostgreSQL', openPostgreSql);
 adminContract('PostgreSQL', openPostgreSql);
+outboxContract('PostgreSQL', openPostgreSql);
+moderationContract('PostgreSQL', openPostgreSql);
 
 
 it('lists rooms for the admin API along the primary key at 10,000 rooms, never sorting them all', async () => {

@@ -10,6 +10,8 @@ import { removeDir, tempDir } from './helpers.js';
 import { adminContract } from './store-contract-admin.js';
 import { storeContract } from './store-contract.js';
 import { changesContract } from './store-contract-changes.js';
+import { moderationContract } from './store-contract-moderation.js';
+import { outboxContract } from './store-contract-outbox.js';
 import { searchContract } from './store-contract-search.js';
 
 const openSqlite = async () => {
@@ -24,6 +26,8 @@ storeContract('SQLite', openSqlite);
 changesContract('SQLite', openSqlite);
 searchContract('SQLite', openSqlite);
 adminContract('SQLite', openSqlite);
+outboxContract('SQLite', openSqlite);
+moderationContract('SQLite', openSqlite);
 
 
 it('creates the data directory and its database file (sync: full)', async () => {

@@ -40,6 +40,8 @@ export function toRoom(r: RoomsTable): RoomRecord {
     retention: r.retention === null || r.retention === undefined ? null : Number(r.retention),
     receipts: r.receipts === undefined ? true : Boolean(Number(r.receipts)),
     lastSeq: Number(r.last_seq),
+    // Present only when on, so rooms without it look as they did before moderation.
+    ...(Number(r.slow_mode ?? 0) > 0 ? { slowMode: Number(r.slow_mode) } : {}),
   };
 }
 

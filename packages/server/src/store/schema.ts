@@ -1,4 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import { migrateIdempotency, type IdempotencyTable } from './schema-idempotency.js';
+import { migrateModeration, type ModerationTables } from './schema-moderation.js';
+import { migrateOutbox, type OutboxTables } from './schema-outbox.js';
 
 // Tables shared by every SQL store. Booleans are integers and times are ms since epoch, so one
 // set of queries runs on SQLite and PostgreSQL alike.
@@ -24,6 +27,8 @@ export interface RoomsTable {
   /** Days messages are kept; null: the server's default. */
   retention: number | null;
   receipts: number;
+  /** Slow mode: seconds between one member's messages; 0: off (schema-moderation.ts). */
+  slow_mode?: number;
 }
 
 export interface MembersTable {
@@ -31,6 +36,8 @@ export interface MembersTable {
   user_id: string;
   read_seq: number;
   joined_at: number;
+  /** 'admin' or 'member'; the owner is rooms.owner (schema-moderation.ts). */
+  role?: string;
 }
 
 export interface MessagesTable {
@@ -92,8 +99,9 @@ export interface SecretsTable {
   value: string;
 }
 
-export interface Database {
+export interface Database extends ModerationTables, OutboxTables {
   secrets: SecretsTable;
+  idempotency: IdempotencyTable;
   users: UsersTable;
   rooms: RoomsTable;
   members: MembersTable;
@@ -215,6 +223,9 @@ export async function migrate(db: Kysely<Database>, dialect: SqlDialectName): Pr
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('value', 'text', (c) => c.notNull())
     .execute();
+  await migrateModeration(db, bigint);
+  await migrateIdempotency(db, bigint);
+  await migrateOutbox(db, dialect);
 }
 
 /**

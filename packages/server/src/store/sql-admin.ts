@@ -2,6 +2,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { toRoom } from './rows.js';
 import type { Database, RoomsTable, SqlDialectName } from './schema.js';
 import { likePattern } from './sql-search.js';
+import { roleOf } from './sql-moderation.js';
 import type { MemberPage, MemberRecord, RoomListQuery, RoomRecord } from './store.js';
 
 // What the admin API reads (SqlStore's admin side): every room by id with a search, member counts,
@@ -49,7 +50,8 @@ export async function listMembers(db: Kysely<Database>, room: string, page?: Mem
   let q = db
     .selectFrom('members')
     .innerJoin('users', 'users.id', 'members.user_id')
-    .select(['users.id as id', 'users.name as name', 'members.read_seq as read_seq', 'members.joined_at as joined_at'])
+    .innerJoin('rooms', 'rooms.id', 'members.room_id')
+    .select(['users.id as id', 'users.name as name', 'members.read_seq as read_seq', 'members.joined_at as joined_at', 'members.role as role', 'rooms.owner as owner'])
     .where('members.room_id', '=', room);
   const after = page?.after;
   if (after) {
@@ -60,7 +62,7 @@ export async function listMembers(db: Kysely<Database>, room: string, page?: Mem
   q = q.orderBy('members.joined_at').orderBy('members.user_id');
   if (page) q = q.limit(page.limit);
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, readSeq: Number(r.read_seq), joinedAt: Number(r.joined_at) }));
+  return rows.map((r) => ({ id: r.id, name: r.name, readSeq: Number(r.read_seq), joinedAt: Number(r.joined_at), role: roleOf(r.role, r.owner, r.id) }));
 }
 
 /** Ids of the rooms the user is a member of, ordered by id, at most `limit` (the user's index). */

@@ -2,6 +2,9 @@ import type { Transaction } from 'kysely';
 import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './append-plan.js';
 import type { ChangeStep } from './change-plan.js';
 import type { Database, SqlDialectName } from './schema.js';
+import { appendOutbox } from './outbox-append.js';
+import type { OutboxRouting } from './outbox.js';
+import { writeOutboxIn } from './sql-outbox.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargets } from './target-rows.js';
 
@@ -12,7 +15,7 @@ const INSERT_CHUNK = 200;
  * One transaction for a whole batch of appends through Kysely (PostgreSQL; SQLite has its own
  * prepared-statement path, sqlite-append.ts): seqs, dedup, messages, changes, read cursors.
  */
-export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDialectName, inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
+export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDialectName, inputs: AppendInput[], routing?: OutboxRouting): Promise<Array<AppendResult | Error>> {
   const roomIds = [...new Set(inputs.map((i) => i.room))];
   let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq', 'msg_count']).where('id', 'in', roomIds).orderBy('id');
   // PostgreSQL: lock the counters (in id order, so two nodes never deadlock) so concurrent
@@ -51,6 +54,7 @@ export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDiale
   });
   const plan = planAppends(inputs, counters, known, targets);
   await writePlan(trx, plan);
+  if (routing?.active) await writeOutboxIn(trx, dialect, appendOutbox(routing, inputs, plan.results));
   return plan.results;
 }
 

@@ -5,12 +5,17 @@ import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
 import { toRoom } from './rows.js';
 import { readMessages } from './read-messages.js';
-import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince, nextJoinedAt } from './sql-admin.js';
+import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince } from './sql-admin.js';
 import { MessageReads } from './sql-reads.js';
 import { pruneMessages } from './retention.js';
 import { searchMessages } from './sql-search.js';
+import { SqlIdempotency } from './sql-idempotency.js';
+import { SqlModeration } from './sql-moderation.js';
+import { OutboxRouting, type OutboxBacklog, type OutboxClaim, type OutboxEvent, type OutboxRoute, type OutboxRow, type UnreachedCheck } from './outbox.js';
+import { SqlOutbox } from './sql-outbox.js';
+import * as rooms from './sql-outbox-rooms.js';
 import { unreadColumns } from './unread.js';
-import { migrate, type Database, type RoomsTable, type SqlDialectName } from './schema.js';
+import { migrate, type Database, type SqlDialectName } from './schema.js';
 import type {
   AddMemberResult,
   AppendInput,
@@ -37,18 +42,26 @@ export { MissingRoomError };
  * everything appended in one event-loop turn is one transaction, and each append resolves only
  * after that transaction committed.
  */
-export class SqlStore implements Store {
+export class SqlStore extends SqlModeration implements Store {
   private readonly appender: Batcher<AppendInput, AppendResult>;
   private readonly reads: MessageReads;
+  /** Webhook events: who wants which, and the outbox's queries (sql-outbox.ts). */
+  private readonly routing = new OutboxRouting();
+  private readonly outbox: SqlOutbox;
+  private readonly writes: rooms.RoomWrites;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
     private readonly onClose: () => Promise<void> = async () => {},
     /** A faster synchronous group commit for this engine (SQLite), run on Kysely's connection. */
-    private readonly nativeAppend?: (inputs: AppendInput[]) => Array<AppendResult | Error>,
+    private readonly nativeAppend?: (inputs: AppendInput[], routing: OutboxRouting) => Array<AppendResult | Error>,
   ) {
+    super(db);
     this.reads = new MessageReads(db);
+    this.outbox = new SqlOutbox(db, dialect, this.routing);
+    this.useOutbox(this.routing);
+    this.writes = { db, dialect, routing: this.routing };
     this.appender = new Batcher({ write: (batch) => this.writeBatch(batch), maxBatch: 512 });
   }
 
@@ -84,26 +97,8 @@ export class SqlStore implements Store {
     return row ?? null;
   }
 
-  async createRoom(room: NewRoom): Promise<boolean> {
-    const res = await this.db
-      .insertInto('rooms')
-      .values({
-        id: room.id,
-        title: room.title,
-        capacity: room.capacity,
-        visibility: room.visibility,
-        persist: room.persist ? 1 : 0,
-        direct: room.direct ? 1 : 0,
-        owner: room.owner,
-        created_at: room.createdAt,
-        last_seq: 0,
-        msg_count: 0,
-        retention: room.retention,
-        receipts: room.receipts ? 1 : 0,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .executeTakeFirst();
-    return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+  createRoom(room: NewRoom, events?: readonly OutboxEvent[]): Promise<boolean> {
+    return rooms.createRoom(this.writes, room, events);
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
@@ -111,25 +106,12 @@ export class SqlStore implements Store {
     return row ? toRoom(row) : null;
   }
 
-  async updateRoom(id: string, patch: RoomPatch): Promise<RoomRecord | null> {
-    const set: Partial<Pick<RoomsTable, 'title' | 'capacity' | 'retention' | 'receipts'>> = {};
-    if (patch.title !== undefined) set.title = patch.title;
-    if (patch.capacity !== undefined) set.capacity = patch.capacity;
-    if (patch.retention !== undefined) set.retention = patch.retention;
-    if (patch.receipts !== undefined) set.receipts = patch.receipts ? 1 : 0;
-    if (Object.keys(set).length > 0) await this.db.updateTable('rooms').set(set).where('id', '=', id).execute();
-    return this.getRoom(id);
+  updateRoom(id: string, patch: RoomPatch, events?: readonly OutboxEvent[]): Promise<RoomRecord | null> {
+    return rooms.updateRoom(this.writes, id, patch, events);
   }
 
-  async deleteRoom(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('messages').where('room_id', '=', id).execute();
-      await trx.deleteFrom('reactions').where('room_id', '=', id).execute();
-      await trx.deleteFrom('mentions').where('room_id', '=', id).execute();
-      await trx.deleteFrom('members').where('room_id', '=', id).execute();
-      await trx.deleteFrom('sends').where('room_id', '=', id).execute();
-      await trx.deleteFrom('rooms').where('id', '=', id).execute();
-    });
+  deleteRoom(id: string, events?: readonly OutboxEvent[]): Promise<void> {
+    return rooms.deleteRoom(this.writes, id, events);
   }
 
   async deleteEphemeralRooms(): Promise<number> {
@@ -168,59 +150,16 @@ export class SqlStore implements Store {
     return Number(row.n);
   }
 
-  async addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult> {
-    return this.db.transaction().execute(async (trx) => {
-      if (this.dialect === 'postgres') {
-        // Serializes concurrent joins of one room so the capacity check holds.
-        await trx.selectFrom('rooms').select('id').where('id', '=', room).forUpdate().execute();
-      }
-      const existing = await trx
-        .selectFrom('members')
-        .select('user_id')
-        .where('room_id', '=', room)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      if (existing) return 'already';
-      if (capacity !== null) {
-        const row = await trx
-          .selectFrom('members')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('room_id', '=', room)
-          .executeTakeFirstOrThrow();
-        if (Number(row.n) >= capacity) return 'full';
-      }
-      // A new member starts with everything before now read: unread counts what came after joining.
-      const seqRow = await trx.selectFrom('rooms').select('last_seq').where('id', '=', room).executeTakeFirst();
-      const joinedAt = await nextJoinedAt(trx, room, now);
-      await trx
-        .insertInto('members')
-        .values({ room_id: room, user_id: userId, read_seq: Number(seqRow?.last_seq ?? 0), joined_at: joinedAt })
-        .execute();
-      return 'added';
-    });
+  addMember(room: string, userId: string, capacity: number | null, now: number, events?: readonly OutboxEvent[]): Promise<AddMemberResult> {
+    return rooms.addMember(this.writes, room, userId, capacity, now, events);
   }
 
-  async removeMember(room: string, userId: string): Promise<boolean> {
-    const res = await this.db
-      .deleteFrom('members')
-      .where('room_id', '=', room)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return Number(res.numDeletedRows) > 0;
+  removeMember(room: string, userId: string, events?: readonly OutboxEvent[]): Promise<boolean> {
+    return rooms.removeMember(this.writes, room, userId, events);
   }
 
   memberSince(room: string, userId: string): Promise<number | null> {
     return memberSince(this.db, room, userId);
-  }
-
-  async isMember(room: string, userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('members')
-      .select('user_id')
-      .where('room_id', '=', room)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    return row !== undefined;
   }
 
   listRooms(query: RoomListQuery): Promise<RoomRecord[]> {
@@ -342,6 +281,24 @@ export class SqlStore implements Store {
     return Number(res.numDeletedRows);
   }
 
+  idempotency(): SqlIdempotency {
+    return new SqlIdempotency(this.db);
+  }
+
+  configureOutbox(routes: readonly OutboxRoute[], opts?: { unreachedDelayMs?: number }): void { this.outbox.configureOutbox(routes, opts); }
+  outboxWants(type: string): boolean { return this.routing.wants(type); }
+  onOutboxWrite(listener: () => void): void { this.routing.onWrite(listener); }
+  enqueueEvents(events: readonly OutboxEvent[]): Promise<void> { return this.outbox.enqueueEvents(events); }
+  claimOutbox(c: OutboxClaim): Promise<OutboxRow[]> { return this.outbox.claimOutbox(c); }
+  completeOutbox(pos: number): Promise<void> { return this.outbox.completeOutbox(pos); }
+  retryOutbox(pos: number, nextAt: number, error: string): Promise<void> { return this.outbox.retryOutbox(pos, nextAt, error); }
+  releaseOutboxLeases(owner: string | null): Promise<void> { return this.outbox.releaseOutboxLeases(owner); }
+  outboxBacklog(): Promise<OutboxBacklog[]> { return this.outbox.outboxBacklog(); }
+  claimUnreachedChecks(c: Omit<OutboxClaim, 'endpoint'>): Promise<UnreachedCheck[]> { return this.outbox.claimUnreachedChecks(c); }
+  unreachedCandidates(...a: Parameters<SqlOutbox['unreachedCandidates']>) { return this.outbox.unreachedCandidates(...a); }
+  unreachedSummary(...a: Parameters<SqlOutbox['unreachedSummary']>) { return this.outbox.unreachedSummary(...a); }
+  finishUnreachedCheck(...a: Parameters<SqlOutbox['finishUnreachedCheck']>) { return this.outbox.finishUnreachedCheck(...a); }
+
   async sharedSecret(name: string, candidate: string): Promise<string> {
     await this.db.insertInto('secrets').values({ name, value: candidate }).onConflict((oc) => oc.column('name').doNothing()).execute();
     const row = await this.db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
@@ -352,7 +309,9 @@ export class SqlStore implements Store {
   private writeBatch(inputs: AppendInput[]): Promise<Array<AppendResult | Error>> {
     const native = this.nativeAppend;
     // Holding Kysely's connection keeps the commit out of any Kysely transaction in progress.
-    if (native) return this.db.connection().execute(async () => native(inputs));
-    return this.db.transaction().execute((trx) => writeBatchIn(trx, this.dialect, inputs));
+    if (native) return this.db.connection().execute(async () => native(inputs, this.routing));
+    const done = this.db.transaction().execute((trx) => writeBatchIn(trx, this.dialect, inputs, this.routing));
+    // Wakes the dispatcher once committed (SQLite's native commit does it itself).
+    return this.routing.active ? done.then((r) => (this.routing.written(), r)) : done;
   }
 }

@@ -1,5 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './append-plan.js';
+import { appendOutbox } from './outbox-append.js';
+import type { OutboxRouting } from './outbox.js';
+import { outboxStatements } from './sqlite-outbox.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargetsSync, type TargetRow } from './target-rows.js';
 
@@ -9,7 +12,8 @@ import { loadTargetsSync, type TargetRow } from './target-rows.js';
  * Same plan, same rows, same results as SqlStore's Kysely version (the store contract suite runs
  * against this one).
  */
-export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void = () => {}): (inputs: AppendInput[]) => Array<AppendResult | Error> {
+export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void = () => {}): (inputs: AppendInput[], routing?: OutboxRouting) => Array<AppendResult | Error> {
+  const outbox = outboxStatements(db);
   const roomSeq = db.prepare<[string], { last_seq: number; msg_count: number }>('select last_seq, msg_count from rooms where id = ?');
   const sent = db.prepare<[string, string], { room_id: string; seq: number; ts: number; msg_id: string }>(
     'select room_id, seq, ts, msg_id from sends where user_id = ? and client_id = ?',
@@ -70,7 +74,7 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
     for (const r of plan.readers) markRead.run(r.seq, r.room, r.user, r.seq);
   };
 
-  const commit = db.transaction((inputs: AppendInput[]): Array<AppendResult | Error> => {
+  const commit = db.transaction((inputs: AppendInput[], routing: OutboxRouting | undefined): Array<AppendResult | Error> => {
     const counters = new Map<string, RoomCounters>();
     const known = new Map<string, AppendResult>();
     for (const input of inputs) {
@@ -92,16 +96,17 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
     });
     const plan = planAppends(inputs, counters, known, targets);
     write(plan);
+    if (routing?.active && outbox.write(appendOutbox(routing, inputs, plan.results))) routing.written();
     if (plan.changes.erases) erased = true;
     return plan.results;
   });
   let erased = false;
 
-  return (inputs) => {
+  return (inputs, routing) => {
     // Kysely's connection is held by the caller, so no other transaction can be open here.
     if (db.inTransaction) throw new Error('sqlite append: a transaction is already open on the connection');
     erased = false;
-    const results = commit(inputs);
+    const results = commit(inputs, routing);
     if (erased) onErase();
     return results;
   };

@@ -1,4 +1,8 @@
 import type { ReactionCount, ReplyQuote, RoomInfo, UserRef } from '@roomcast/protocol';
+import type { OutboxEvent, OutboxPort } from './outbox.js';
+
+/** A webhook event written to the outbox with the change that caused it (store/outbox.ts). */
+export type { OutboxEvent };
 
 // The Store port: everything roomcast keeps. `core/` talks only to this interface; SQLite
 // (embedded) and PostgreSQL (cluster) implement it and pass the same contract suite
@@ -16,6 +20,42 @@ export interface MemberRecord extends UserRef {
   readSeq: number;
   /** When they became a member, ms since epoch. */
   joinedAt: number;
+  /** The owner is the room's creator (rooms.owner); admins are granted by the owner. */
+  role: RoomRole;
+}
+
+/** A member's role in a room (moderation, core/room-moderation.ts). */
+export type RoomRole = 'owner' | 'admin' | 'member';
+
+/** A ban from a room, or (room null) from the server. */
+export interface BanRecord {
+  room: string | null;
+  user: string;
+  /** Until when, ms since epoch; null: until lifted. */
+  until: number | null;
+  reason: string | null;
+  /** Who banned (a user id); null: the server API. */
+  by: string | null;
+  at: number;
+}
+
+/** A mute in a room: the user may read, not send, edit or react. */
+export interface MuteRecord {
+  room: string;
+  user: string;
+  until: number | null;
+  by: string | null;
+  at: number;
+}
+
+/** What a post into a room is checked against (one read): the sender's role, mute, the room's slow mode. */
+export interface PostGate {
+  /** null: not a member. */
+  role: RoomRole | null;
+  /** The active mute's end (null: until lifted); undefined: not muted. */
+  mutedUntil: number | null | undefined;
+  /** Seconds between one member's messages; 0: off. */
+  slowMode: number;
 }
 
 /** A position in a room's member list (ordered by joinedAt, then id): the last member of a page. */
@@ -156,6 +196,8 @@ export interface RoomPatch {
   capacity?: number | null;
   retention?: number | null;
   receipts?: boolean;
+  /** Seconds between one member's messages; 0: off. */
+  slowMode?: number;
 }
 
 export type AddMemberResult = 'added' | 'already' | 'full';
@@ -166,7 +208,35 @@ export interface RoomCursor {
   id: string;
 }
 
-export interface Store {
+/** A request that carries an Idempotency-Key header, as the log keeps it. */
+export interface IdempotencyRequest {
+  caller: string;
+  key: string;
+  method: string;
+  path: string;
+  bodyHash: string;
+  ts: number;
+}
+
+/** What claiming a key found: run it (new), it runs elsewhere, another request used it, or its answer. */
+export type IdempotencyClaim =
+  | { state: 'new' }
+  | { state: 'running' }
+  | { state: 'mismatch'; method: string; path: string }
+  | { state: 'done'; status: number; response: string };
+
+export interface IdempotencyLog {
+  /** Claims the key for this request; a running claim older than `staleBefore` is taken over. */
+  claim(r: IdempotencyRequest, staleBefore: number): Promise<IdempotencyClaim>;
+  /** Stores the first response. */
+  finish(caller: string, key: string, status: number, response: string): Promise<void>;
+  /** Drops an unfinished claim (the request failed on the server's side: a retry may run it). */
+  abandon(caller: string, key: string): Promise<void>;
+  prune(olderThan: number): Promise<number>;
+}
+
+/** `events` arguments: written in the same transaction as the change, only when it happened. */
+export interface Store extends OutboxPort {
   /** Creates or upgrades the schema. */
   migrate(): Promise<void>;
   /** Resolves when the store answers a trivial query (readiness). */
@@ -178,11 +248,11 @@ export interface Store {
   getUser(id: string): Promise<UserRef | null>;
 
   /** Creates a room; resolves false when the id is taken. */
-  createRoom(room: NewRoom): Promise<boolean>;
+  createRoom(room: NewRoom, events?: readonly OutboxEvent[]): Promise<boolean>;
   getRoom(id: string): Promise<RoomRecord | null>;
-  updateRoom(id: string, patch: RoomPatch): Promise<RoomRecord | null>;
+  updateRoom(id: string, patch: RoomPatch, events?: readonly OutboxEvent[]): Promise<RoomRecord | null>;
   /** Deletes a room with its members and messages. */
-  deleteRoom(id: string): Promise<void>;
+  deleteRoom(id: string, events?: readonly OutboxEvent[]): Promise<void>;
   /** Ephemeral rooms left over from a crash (embedded mode cleans them at start). */
   deleteEphemeralRooms(): Promise<number>;
   /** Public, non-direct rooms, newest activity first (lastSeq descending, then id). */
@@ -196,8 +266,8 @@ export interface Store {
   countOwnedRooms(userId: string): Promise<number>;
 
   /** Adds a member unless the room is at capacity (checked atomically). */
-  addMember(room: string, userId: string, capacity: number | null, now: number): Promise<AddMemberResult>;
-  removeMember(room: string, userId: string): Promise<boolean>;
+  addMember(room: string, userId: string, capacity: number | null, now: number, events?: readonly OutboxEvent[]): Promise<AddMemberResult>;
+  removeMember(room: string, userId: string, events?: readonly OutboxEvent[]): Promise<boolean>;
   isMember(room: string, userId: string): Promise<boolean>;
   /** When the user's current membership began (ms), or null when they are not a member. */
   memberSince(room: string, userId: string): Promise<number | null>;
@@ -237,10 +307,38 @@ export interface Store {
   getBlob(room: string, seq: number): Promise<BinaryPayload | null>;
   /** Forgets idempotency keys older than the given time. */
   pruneDedup(olderThan: number): Promise<number>;
+  /** The server API's Idempotency-Key log (http/idempotency.ts). */
+  idempotency(): IdempotencyLog;
 
   /**
    * A named secret shared by every node: `candidate` is stored unless one exists already, and
    * the stored one is returned (the first node to start decides).
    */
   sharedSecret(name: string, candidate: string): Promise<string>;
+
+  // Moderation (store/sql-moderation.ts). Expired bans and mutes are not returned (checked at use).
+  // `events` (webhooks) are written in the same transaction, only when the change happened.
+  /** The user's role in the room; null when they are not a member. */
+  memberRole(room: string, userId: string): Promise<RoomRole | null>;
+  /** Sets a member's role; false when they are not a member. */
+  setMemberRole(room: string, userId: string, role: 'admin' | 'member', events?: readonly OutboxEvent[]): Promise<boolean>;
+  /** Records (or replaces) a ban; `room` null bans from the server. */
+  putBan(ban: BanRecord, events?: readonly OutboxEvent[]): Promise<void>;
+  /** The active ban, or null (none, or expired by `now`). */
+  getBan(room: string | null, userId: string, now: number): Promise<BanRecord | null>;
+  /** Lifts a ban; false when there was no active one. */
+  deleteBan(room: string | null, userId: string, now: number, events?: readonly OutboxEvent[]): Promise<boolean>;
+  /** Active bans of a room (or, with null, server-wide), oldest first. */
+  listBans(room: string | null, now: number): Promise<BanRecord[]>;
+  putMute(mute: MuteRecord, events?: readonly OutboxEvent[]): Promise<void>;
+  getMute(room: string, userId: string, now: number): Promise<MuteRecord | null>;
+  deleteMute(room: string, userId: string, now: number, events?: readonly OutboxEvent[]): Promise<boolean>;
+  listMutes(room: string, now: number): Promise<MuteRecord[]>;
+  /** The sender's role, active mute and the room's slow mode, in one read (null: no such room). */
+  postGate(room: string, userId: string, now: number): Promise<PostGate | null>;
+  /**
+   * Takes the member's slow-mode turn: 0 when they may send now (the turn is recorded), else the
+   * ms until they may. Atomic across nodes.
+   */
+  takeSlowTurn(room: string, userId: string, windowMs: number, now: number): Promise<number>;
 }

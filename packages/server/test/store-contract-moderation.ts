@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { UserRef } from '@roomcast/protocol';
+import type { Store } from '../src/store/store.js';
+import { newRoom, type StoreHarness } from './store-contract.js';
+
+// The Store contract for moderation: roles, bans (room and server-wide), mutes, the post gate and
+// slow-mode turns. Run by every implementation through the Store interface only; times are
+// given explicitly, so expiry is tested without waiting.
+
+const [alice, bob, carol] = ['u-alice', 'u-bob', 'u-carol'].map((id): UserRef => ({ id, name: id.slice(2) })) as [UserRef, UserRef, UserRef];
+
+export function moderationContract(name: string, open: () => Promise<StoreHarness>): void {
+  describe(`Store contract, moderation: ${name}`, () => {
+    let harness: StoreHarness;
+    let store: Store;
+
+    beforeEach(async () => {
+      harness = await open();
+      store = harness.store;
+      for (const u of [alice, bob, carol]) await store.upsertUser(u);
+      await store.createRoom(newRoom('r1'));
+      for (const u of [alice, bob, carol]) await store.addMember('r1', u.id, null, 1_000);
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await harness.cleanup();
+    });
+
+    it('keeps roles: the owner from the room, admins as set, everyone else a member', async () => {
+      expect(await store.memberRole('r1', alice.id)).toBe('owner');
+      expect(await store.memberRole('r1', bob.id)).toBe('member');
+      expect(await store.memberRole('r1', 'u-nobody')).toBeNull();
+      expect(await store.setMemberRole('r1', bob.id, 'admin')).toBe(true);
+      expect(await store.setMemberRole('r1', 'u-nobody', 'admin')).toBe(false);
+      expect(await store.memberRole('r1', bob.id)).toBe('admin');
+      expect((await store.listMembers('r1')).map((m) => [m.id, m.role])).toEqual([
+        [alice.id, 'owner'],
+        [bob.id, 'admin'],
+        [carol.id, 'member'],
+      ]);
+      // A membership that ends takes its role with it.
+      await store.removeMember('r1', bob.id);
+      await store.addMember('r1', bob.id, null, 2_000);
+      expect(await store.memberRole('r1', bob.id)).toBe('member');
+    });
+
+    it('keeps room bans and server bans apart; an expired one is not returned; lifting says whether one was active', async () => {
+      await store.putBan({ room: 'r1', user: bob.id, until: 5_000, reason: 'spam', by: alice.id, at: 1_000 });
+      await store.putBan({ room: null, user: carol.id, until: null, reason: null, by: null, at: 1_500 });
+      expect(await store.getBan('r1', bob.id, 4_999)).toEqual({ room: 'r1', user: bob.id, until: 5_000, reason: 'spam', by: alice.id, at: 1_000 });
+      expect(await store.getBan('r1', bob.id, 5_000)).toBeNull();
+      expect(await store.getBan(null, bob.id, 1_000)).toBeNull();
+      expect(await store.getBan(null, carol.id, 9e12)).toMatchObject({ room: null, user: carol.id, until: null });
+      expect(await store.getBan('r1', carol.id, 2_000)).toBeNull();
+      expect((await store.listBans('r1', 2_000)).map((b) => b.user)).toEqual([bob.id]);
+      expect(await store.listBans('r1', 6_000)).toEqual([]);
+      expect((await store.listBans(null, 2_000)).map((b) => b.user)).toEqual([carol.id]);
+      // A second ban replaces the first.
+      await store.putBan({ room: 'r1', user: bob.id, until: null, reason: null, by: alice.id, at: 7_000 });
+      expect(await store.getBan('r1', bob.id, 8_000)).toMatchObject({ until: null, reason: null, at: 7_000 });
+      expect(await store.deleteBan('r1', bob.id, 8_000)).toBe(true);
+      expect(await store.deleteBan('r1', bob.id, 8_000)).toBe(false);
+      await store.putBan({ room: 'r1', user: bob.id, until: 5_000, reason: null, by: null, at: 1_000 });
+      expect(await store.deleteBan('r1', bob.id, 6_000)).toBe(false);
+      expect(await store.deleteBan(null, carol.id, 2_000)).toBe(true);
+    });
+
+    it('keeps mutes with their end, and the post gate reads role, mute and slow mode at once', async () => {
+      expect(await store.postGate('r1', bob.id, 1_000)).toEqual({ role: 'member', mutedUntil: undefined, slowMode: 0 });
+      expect(await store.postGate('r1', 'u-nobody', 1_000)).toEqual({ role: null, mutedUntil: undefined, slowMode: 0 });
+      expect(await store.postGate('nowhere', bob.id, 1_000)).toBeNull();
+      await store.putMute({ room: 'r1', user: bob.id, until: 5_000, by: alice.id, at: 1_000 });
+      await store.putMute({ room: 'r1', user: carol.id, until: null, by: null, at: 1_100 });
+      expect(await store.getMute('r1', bob.id, 2_000)).toEqual({ room: 'r1', user: bob.id, until: 5_000, by: alice.id, at: 1_000 });
+      expect((await store.postGate('r1', bob.id, 2_000))?.mutedUntil).toBe(5_000);
+      expect((await store.postGate('r1', carol.id, 2_000))?.mutedUntil).toBeNull();
+      expect((await store.postGate('r1', bob.id, 5_000))?.mutedUntil).toBeUndefined();
+      expect(await store.getMute('r1', bob.id, 5_000)).toBeNull();
+      expect((await store.listMutes('r1', 2_000)).map((m) => m.user)).toEqual([bob.id, carol.id]);
+      expect((await store.listMutes('r1', 6_000)).map((m) => m.user)).toEqual([carol.id]);
+      expect(await store.deleteMute('r1', carol.id, 6_000)).toBe(true);
+      expect(await store.deleteMute('r1', carol.id, 6_000)).toBe(false);
+      const room = await store.updateRoom('r1', { slowMode: 30 });
+      expect(room?.slowMode).toBe(30);
+      expect(await store.postGate('r1', alice.id, 6_000)).toEqual({ role: 'owner', mutedUntil: undefined, slowMode: 30 });
+      expect((await store.updateRoom('r1', { slowMode: 0 }))?.slowMode).toBeUndefined();
+    });
+
+    it('gives one slow-mode turn per window, even to concurrent takers', async () => {
+      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 100_000)).toBe(0);
+      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 104_000)).toBe(6_000);
+      expect(await store.takeSlowTurn('r1', carol.id, 10_000, 104_000)).toBe(0);
+      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 110_000)).toBe(0);
+      const raced = await Promise.all(Array.from({ length: 8 }, () => store.takeSlowTurn('r1', bob.id, 10_000, 130_000)));
+      expect(raced.filter((w) => w === 0)).toHaveLength(1);
+    });
+
+    it('forgets a deleted room’s bans, mutes and turns', async () => {
+      await store.putBan({ room: 'r1', user: bob.id, until: null, reason: null, by: null, at: 1 });
+      await store.putMute({ room: 'r1', user: carol.id, until: null, by: null, at: 1 });
+      await store.takeSlowTurn('r1', bob.id, 10_000, 1_000);
+      await store.deleteRoom('r1');
+      await store.createRoom(newRoom('r1'));
+      expect(await store.getBan('r1', bob.id, 2)).toBeNull();
+      expect(await store.getMute('r1', carol.id, 2)).toBeNull();
+      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 1_001)).toBe(0);
+    });
+  });
+}
