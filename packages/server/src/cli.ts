@@ -70,6 +70,8 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP rereads the filter's lists (--filter-words, --filter-patterns); it does not stop the server.
+  process.on('SIGHUP', () => server.reloadFilter());
 }
 
 async function token(argv: string[]): Promise<void> {

@@ -8,6 +8,7 @@ import { fileUrl, toStreamEvent } from './events.js';
 import { newMessageId } from './ids.js';
 import { LiveRooms, type LiveRoom } from './live-rooms.js';
 import type { Logger } from './logger.js';
+import type { GateInput, MessageGate } from './message-gate.js';
 import type { Outbound } from './outbound.js';
 import type { Quotas } from './quotas.js';
 import { Sequencer } from './sequencer.js';
@@ -46,6 +47,8 @@ export interface DeliveryDeps {
   gapMs: number;
   /** Where the broker's messages for a room go (ClusterSync; bound after it is made). */
   inbound: BrokerHandler;
+  /** The filter / moderation hook / beforeMessage that posts pass before they are stored; absent: none. */
+  gate?: MessageGate | undefined;
 }
 
 /**
@@ -120,9 +123,29 @@ export class Delivery {
    */
   async post(ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object = {}, replyOf: (res: AppendResult) => object = messageReply): Promise<void> {
     if (this.d.quotas.messagesLimited) await this.d.quotas.takeMessage(ctx.session.user.id);
+    if (this.d.gate) return this.postGated(this.d.gate, ctx, room, body, replyExtra, replyOf);
     void this.d.work.track(
       this.publish(room, { id: ctx.session.user.id, name: ctx.session.user.name }, body, ctx.session.id).then(
         (res) => ctx.ok(Object.assign(replyOf(res), replyExtra)),
+        (err: unknown) => ctx.fail(err),
+      ),
+    );
+  }
+
+  /**
+   * `post` through the gate: the text stored (and delivered) is the one the gate let through, and
+   * the sender's reply carries it as `text` when the gate changed it.
+   */
+  private postGated(gate: MessageGate, ctx: RequestContext, room: RoomInfo, body: PostBody, replyExtra: object, replyOf: (res: AppendResult) => object): void {
+    const from = { id: ctx.session.user.id, name: ctx.session.user.name };
+    let changed: string | undefined;
+    const release = (text: string | undefined): Promise<AppendResult> => {
+      changed = text;
+      return this.publish(room, from, text === undefined ? body : withText(body, text), ctx.session.id);
+    };
+    void this.d.work.track(
+      gate.pass(room.id, gateInput(room, from, body), release).then(
+        (res) => ctx.ok(Object.assign(replyOf(res), replyExtra, changed === undefined || res.duplicate ? {} : { text: changed })),
         (err: unknown) => ctx.fail(err),
       ),
     );
@@ -196,6 +219,20 @@ export class Delivery {
   deliveredSeq(roomId: string): number | null {
     return this.rooms.get(roomId)?.deliveredSeq ?? null;
   }
+}
+
+/** What the gate checks of a post: a text message or an edit; null for the rest (binary, reactions, unsends). */
+function gateInput(room: RoomInfo, from: UserRef, body: PostBody): GateInput | null {
+  const direct = room.direct === true;
+  const c = body.change;
+  if (c) return c.kind === 'edit' ? { kind: 'edit', room: room.id, from, text: c.text, ...(c.meta !== undefined ? { meta: c.meta } : {}), seq: c.target, direct } : null;
+  if (body.text === undefined || body.binary !== undefined) return null;
+  return { kind: 'message', room: room.id, from, text: body.text, ...(body.meta !== undefined ? { meta: body.meta } : {}), direct };
+}
+
+function withText(body: PostBody, text: string): PostBody {
+  const c = body.change;
+  return c?.kind === 'edit' ? { ...body, change: { ...c, text } } : { ...body, text };
 }
 
 /** The reply to a `send` or `dm`. */
