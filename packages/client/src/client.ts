@@ -280,6 +280,9 @@ export class RoomcastClient {
       case 'presence':
         this.followed.get(f.room)?.presence(f);
         return;
+      case 'moderation':
+        this.followed.get(f.room)?.moderationEvent(f);
+        return;
       case 'typing':
         this.followed.get(f.room)?.typingEvent(f);
         return;

@@ -19,6 +19,10 @@ export type RoomcastErrorCode = ErrorCode | ClientErrorCode;
  */
 export class RoomcastError extends Error {
   override readonly name = 'RoomcastError';
+  /** `banned`, `muted`: when it ends, ms since epoch; null: until lifted. */
+  until?: number | null;
+  /** `slow_mode`: ms until the next message may be sent. */
+  retryAfter?: number;
 
   constructor(
     readonly code: RoomcastErrorCode,
@@ -31,7 +35,10 @@ export class RoomcastError extends Error {
   /** The error a failed `reply` or an `error` event carries. */
   static fromBody(body: ErrorBody | { code: string; message: string }): RoomcastError {
     // The server speaks the protocol's codes; a newer server's extra code passes through as is.
-    return new RoomcastError(body.code as ErrorCode, String(body.message));
+    const err = new RoomcastError(body.code as ErrorCode, String(body.message));
+    if ('until' in body && (typeof body.until === 'number' || body.until === null)) err.until = body.until;
+    if ('retryAfter' in body && typeof body.retryAfter === 'number') err.retryAfter = body.retryAfter;
+    return err;
   }
 }
 

@@ -4,7 +4,8 @@ export type { ClientEvents, ClientStats, ConnectionState, CreateOptions, DmResul
 export type { ClientOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export { Room } from './room.js';
-export type { ChangeContext, ClosedContext, EditContext, PresenceContext, ReactionContext, ReceiptContext, RoomEvents, TypingContext, UnsendContext, UpdateContext } from './room.js';
+export type { ChangeContext, ClosedContext, EditContext, ModerationContext, PresenceContext, ReactionContext, ReceiptContext, RoomEvents, TypingContext, UnsendContext, UpdateContext } from './room.js';
+export type { BanOptions, MuteOptions } from './room-moderation.js';
 export type { BinaryOptions, HistoryOptions, HistoryPage, MemberInfo, SendOptions, SendResult } from './types.js';
 export type { EditOptions, EditResult, ReactResult, SearchOptions, SearchResult, UnsendResult, UpdateOptions } from './types.js';
 export type { ChangeEvent } from './stream.js';

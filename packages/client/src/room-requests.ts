@@ -136,13 +136,13 @@ export function searchBody(q: string, options: SearchOptions): Record<string, un
 /** The `members` reply's list, each with its read cursor. */
 export function membersOf(reply: Record<string, unknown>): MemberInfo[] {
   if (!Array.isArray(reply.members)) return [];
-  return (reply.members as Array<Partial<MemberInfo> & UserRef>).map((m) => ({ id: m.id, name: m.name, online: m.online === true, readSeq: Number(m.readSeq ?? 0) }));
+  return (reply.members as Array<Partial<MemberInfo> & UserRef>).map((m) => ({ id: m.id, name: m.name, online: m.online === true, readSeq: Number(m.readSeq ?? 0), role: m.role === 'owner' || m.role === 'admin' ? m.role : 'member' }));
 }
 
 export function updateBody(room: string, options: UpdateOptions): Record<string, unknown> {
   const body: Record<string, unknown> = { op: 'update', room };
-  for (const key of ['title', 'capacity', 'retention', 'receipts'] as const) if (options[key] !== undefined) body[key] = options[key];
-  if (Object.keys(body).length === 2) throw new RoomcastError('bad_request', 'update needs at least one of title, capacity, retention, receipts');
+  for (const key of ['title', 'capacity', 'retention', 'receipts', 'slowMode'] as const) if (options[key] !== undefined) body[key] = options[key];
+  if (Object.keys(body).length === 2) throw new RoomcastError('bad_request', 'update needs at least one of title, capacity, retention, receipts, slowMode');
   return body;
 }
 
@@ -172,5 +172,6 @@ export function roomInfoOf(info: RoomInfo): RoomInfo {
     createdAt: info.createdAt,
     retention: info.retention ?? null,
     receipts: info.receipts !== false,
+    ...(info.slowMode ? { slowMode: info.slowMode } : {}),
   };
 }

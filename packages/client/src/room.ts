@@ -1,4 +1,4 @@
-import type { EditEvent, PresenceEvent, ReactionEvent, ReceiptEvent, RoomInfo, TypingEvent, UnsendEvent, UserRef } from '@roomcast/protocol';
+import type { EditEvent, ModerationEvent, PresenceEvent, ReactionEvent, ReceiptEvent, RoomInfo, TypingEvent, UnsendEvent, UserRef } from '@roomcast/protocol';
 import { Emitter, type Listener } from './emitter.js';
 import { RoomcastError } from './errors.js';
 import { Feed } from './feed.js';
@@ -6,6 +6,8 @@ import { MessageCache } from './message-cache.js';
 import { isMsgEvent, toMessage, type Message } from './messages.js';
 import { RoomJoin } from './room-join.js';
 import type { RoomLink } from './room-link.js';
+import type * as Events from './room-events.js';
+import { banBody, muteBody, untilOf, type BanOptions, type MuteOptions } from './room-moderation.js';
 import { changeCall, editBody, editResult, historyBody, membersOf, reactBody, reactResult, roomInfoOf, shareBody, shareResult, unsendBody, unsendResult, updateBody } from './room-requests.js';
 import { changeItem, type ChangeEvent, type StreamItem } from './stream.js';
 import { now } from './timers.js';
@@ -13,69 +15,19 @@ import type { BinaryOptions, EditOptions, EditResult, HistoryOptions, HistoryPag
 
 export type { RoomLink } from './room-link.js';
 
-// ---- the room's events ----
+// ---- the room's events (room-events.ts, named here with this class) ----
 
-export type PresenceContext = { room: Room; online: number; members: readonly UserRef[] } & (
-  | { event: 'join' | 'leave'; user: UserRef }
-  /** The room was (re)joined: `online` and `members` were fetched anew. */
-  | { event: 'sync' }
-);
-
-export interface TypingContext {
-  room: Room;
-  user: UserRef;
-}
-
-export interface UpdateContext {
-  room: Room;
-  info: RoomInfo;
-}
-
-export interface ClosedContext {
-  room: Room;
-  /** left: `leave()`; kicked/deleted: by the owner or an admin; error: a re-join was refused. */
-  reason: 'left' | 'kicked' | 'deleted' | 'error';
-  error?: RoomcastError;
-}
-
-/** A message of the room changed; `message` is that Message, already updated, when the room keeps it. */
-export interface ChangeContext<E extends ChangeEvent = ChangeEvent> {
-  room: Room;
-  event: E;
-  message?: Message;
-}
-
+export type PresenceContext = Events.PresenceContext<Room>;
+export type TypingContext = Events.TypingContext<Room>;
+export type UpdateContext = Events.UpdateContext<Room>;
+export type ClosedContext = Events.ClosedContext<Room>;
+export type ChangeContext<E extends ChangeEvent = ChangeEvent> = Events.ChangeContext<Room, E>;
 export type EditContext = ChangeContext<EditEvent>;
 export type UnsendContext = ChangeContext<UnsendEvent>;
 export type ReactionContext = ChangeContext<ReactionEvent>;
-
-/** A member read the room up to `seq` (their read cursor moved). */
-export interface ReceiptContext {
-  room: Room;
-  user: UserRef;
-  seq: number;
-}
-
-export interface RoomEvents {
-  /** Every message of the room, in seq order, each exactly once (your own sends included). */
-  message: Message;
-  /** A message was edited (text, and meta when given). */
-  edit: EditContext;
-  /** A message was taken back: its text, meta and binary are gone. */
-  unsend: UnsendContext;
-  /** Someone gave or took back a reaction. */
-  reaction: ReactionContext;
-  /** Any of the three above, after its own event: one listener to re-render a changed message. */
-  change: ChangeContext;
-  /** Another member read up to a seq (not in rooms created with `receipts: false`). */
-  receipt: ReceiptContext;
-  presence: PresenceContext;
-  typing: TypingContext;
-  /** The owner changed the room's title or capacity. */
-  update: UpdateContext;
-  /** This client no longer receives the room. */
-  closed: ClosedContext;
-}
+export type ReceiptContext = Events.ReceiptContext<Room>;
+export type ModerationContext = Events.ModerationContext<Room>;
+export type RoomEvents = Events.RoomEvents<Room>;
 
 /**
  * A room this client follows: its messages in order and exactly once, presence, and the
@@ -234,6 +186,33 @@ export class Room {
     return shareResult(await this.request(shareBody(this.id, ttlSec)), this.id);
   }
 
+  /** Makes member `userId` an admin of the room, or (`'member'`) a member again: the owner only. */
+  async role(userId: string, role: 'admin' | 'member'): Promise<void> {
+    await this.request({ op: 'role', room: this.id, user: userId, role });
+  }
+
+  /**
+   * Bans `userId` (the owner or an admin): they are kicked, and cannot join or be invited until
+   * `unban` or `until`. Resolves with the ban's end (null: until lifted).
+   * @example await room.ban(userId, { until: Date.now() + 3600_000, reason: 'spam' });
+   */
+  async ban(userId: string, options: BanOptions = {}): Promise<{ until: number | null }> {
+    return { until: untilOf(await this.request(banBody(this.id, userId, options))) };
+  }
+
+  async unban(userId: string): Promise<void> {
+    await this.request({ op: 'unban', room: this.id, user: userId });
+  }
+
+  /** Mutes `userId` (the owner or an admin): they still read, but cannot send, edit or react (`muted`). */
+  async mute(userId: string, options: MuteOptions = {}): Promise<{ until: number | null }> {
+    return { until: untilOf(await this.request(muteBody(this.id, userId, options))) };
+  }
+
+  async unmute(userId: string): Promise<void> {
+    await this.request({ op: 'unmute', room: this.id, user: userId });
+  }
+
   /** Ends your membership. The room stops delivering at once; resolves when the server agreed. */
   async leave(): Promise<void> {
     this.end('left');
@@ -295,6 +274,11 @@ export class Room {
   /** @internal */
   typingEvent(e: TypingEvent): void {
     if (!this.ended) this.events.emit('typing', { room: this, user: e.user });
+  }
+
+  /** @internal */
+  moderationEvent(e: ModerationEvent): void {
+    if (!this.ended) this.events.emit('moderation', { room: this, event: e });
   }
 
   /** @internal A `room` event: new settings, or the room is gone for us. */

@@ -78,6 +78,8 @@ export interface UpdateOptions {
   /** Days messages are kept; null: the server's default. */
   retention?: number | null;
   receipts?: boolean;
+  /** Slow mode: seconds between one member's messages (owner and admins exempt); 0 or null: off. */
+  slowMode?: number | null;
 }
 
 export interface JoinOptions {
@@ -171,6 +173,8 @@ export interface MemberInfo extends UserRef {
   online: boolean;
   /** The member's read cursor: they have read every message up to this seq (0 from servers that do not say). */
   readSeq: number;
+  /** Their role in the room ('member' from servers without moderation). */
+  role: 'owner' | 'admin' | 'member';
 }
 
 export interface EditOptions {

@@ -14,6 +14,12 @@ export const ERROR_CODES = [
   'internal',
   // Extension: no such message (edit, unsend, react, replyTo), route or file.
   'not_found',
+  // Extension: the moderation hook or the built-in filter refused the message; the message says why.
+  'rejected',
+  // Extension, moderation: banned from the room (or server), muted in it, or sending faster than its slow mode.
+  'banned',
+  'muted',
+  'slow_mode',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

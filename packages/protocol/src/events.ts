@@ -23,6 +23,8 @@ export interface RoomInfo {
   retention: number | null;
   /** Extension: whether members are told when others read (`receipt` events); default true. */
   receipts: boolean;
+  /** Extension: slow mode, seconds between one member's messages (owner and admins exempt); absent: off. */
+  slowMode?: number;
 }
 
 /** One entry of `welcome.rooms` and of the `rooms` reply. */
@@ -46,6 +48,10 @@ export interface RoomSummary {
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** `banned`, `muted`: when it ends (ms since epoch); null: until lifted. */
+  until?: number | null;
+  /** `slow_mode`: ms until the next message may be sent. */
+  retryAfter?: number;
 }
 
 export interface BinaryInfo {
@@ -195,6 +201,21 @@ export interface RoomEvent {
   room: RoomInfo & { deleted?: boolean; kicked?: boolean };
 }
 
+/** Extension: a moderation action in the room (ban, unban, mute, unmute, role, kick by a ban). */
+export interface ModerationEvent {
+  op: 'moderation';
+  room: string;
+  action: 'ban' | 'unban' | 'mute' | 'unmute' | 'role' | 'kick';
+  user: UserRef;
+  /** Who did it; null: the server API. */
+  by: UserRef | null;
+  /** ban, mute: when it ends (ms since epoch); null: until lifted. */
+  until?: number | null;
+  /** role: the new role. */
+  role?: 'admin' | 'member';
+  reason?: string;
+}
+
 export interface ErrorEvent {
   op: 'error';
   ref?: string | number;
@@ -247,6 +268,7 @@ export type ServerEvent =
   | PresenceEvent
   | TypingEvent
   | RoomEvent
+  | ModerationEvent
   | ErrorEvent
   | PongEvent
   | ReplyOk

@@ -32,6 +32,9 @@ function op<N extends string, P extends Record<string, TSchema>>(name: N, props:
   return Type.Object({ op: Type.Literal(name), ref: Type.Optional(Ref), ...props });
 }
 
+/** The fields requests share, for other schemas built on them (the server API's OpenAPI document). */
+export const FIELDS = { RoomId, UserId, ClientMsgId, Seq, MsgSeq, Meta, Title, Capacity, Visibility, Retention, Threading } as const;
+
 export const AuthRequest = op('auth', { token: Type.String({ minLength: 1, maxLength: 8192 }) });
 export const CreateRequest = op('create', {
   room: Type.Optional(RoomId),
@@ -108,7 +111,7 @@ export const KickRequest = op('kick', { room: RoomId, user: UserId });
 export const ShareRequest = op('share', { room: RoomId, ttl: Type.Optional(Type.Integer({ minimum: INVITE_TTL_MIN, maximum: INVITE_TTL_MAX })) });
 /** Extension: a short-lived key that fetches files (`?key=`) but cannot sign in. */
 export const FileKeyRequest = op('filekey', {});
-/** Extension: the owner changes a room's title or capacity; members get a `room` event. */
+/** Extension: the owner or a room admin changes a room's settings; members get a `room` event. */
 export const UpdateRequest = op('update', {
   room: RoomId,
   title: Type.Optional(Title),
@@ -116,7 +119,19 @@ export const UpdateRequest = op('update', {
   /** Days to keep messages; null: the server's default. */
   retention: Type.Optional(Type.Union([Retention, Type.Null()])),
   receipts: Type.Optional(Type.Boolean()),
+  /** Extension: slow mode, seconds between one member's messages (at most a day); 0 or null: off. */
+  slowMode: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 86_400 }), Type.Null()])),
 });
+/** Extension (moderation): ms since epoch when a ban or mute ends; absent: until lifted. */
+const Until = Type.Integer({ minimum: 1 });
+/** Extension: the owner (or a server admin) makes a member an admin of the room, or a member again. */
+export const RoleRequest = op('role', { room: RoomId, user: UserId, role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) });
+/** Extension: the owner or an admin bans a user from the room (kicked, and kept out until lifted). */
+export const BanRequest = op('ban', { room: RoomId, user: UserId, until: Type.Optional(Until), reason: Type.Optional(Type.String({ maxLength: 500 })) });
+export const UnbanRequest = op('unban', { room: RoomId, user: UserId });
+/** Extension: the owner or an admin mutes a member: they can read, not send, edit or react. */
+export const MuteRequest = op('mute', { room: RoomId, user: UserId, until: Type.Optional(Until) });
+export const UnmuteRequest = op('unmute', { room: RoomId, user: UserId });
 /** Extension: the owner or an admin deletes a room; members get a `room` event with `deleted: true`. */
 export const DeleteRequest = op('delete', { room: RoomId });
 export const PingRequest = op('ping', {});
@@ -144,6 +159,11 @@ export const REQUEST_SCHEMAS = {
   filekey: FileKeyRequest,
   update: UpdateRequest,
   delete: DeleteRequest,
+  role: RoleRequest,
+  ban: BanRequest,
+  unban: UnbanRequest,
+  mute: MuteRequest,
+  unmute: UnmuteRequest,
   ping: PingRequest,
 } as const;
 

@@ -27,6 +27,11 @@ const MINIMAL: Record<RequestOp, Record<string, unknown>> = {
   update: { room: 'lobby' },
   delete: { room: 'lobby' },
   ping: {},
+  role: { room: 'lobby', user: 'u_1', role: 'admin' },
+  ban: { room: 'lobby', user: 'u_1' },
+  unban: { room: 'lobby', user: 'u_1' },
+  mute: { room: 'lobby', user: 'u_1' },
+  unmute: { room: 'lobby', user: 'u_1' },
 };
 
 function messageOf(value: unknown): string {

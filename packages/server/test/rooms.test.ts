@@ -148,8 +148,8 @@ describe('rooms', () => {
     expect(members.online).toBe(1);
     const byName = [...members.members].sort((x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name));
     expect(byName).toEqual([
-      { id: alice.userId, name: 'Alice', online: true, readSeq: 0 },
-      { id: bob.userId, name: 'Bob', online: false, readSeq: 0 },
+      { id: alice.userId, name: 'Alice', online: true, readSeq: 0, role: 'owner' },
+      { id: bob.userId, name: 'Bob', online: false, readSeq: 0, role: 'member' },
     ]);
   });
 });

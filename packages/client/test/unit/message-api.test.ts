@@ -180,8 +180,8 @@ describe('message features: requests', () => {
     const list = room.listMembers();
     socket.reply(socket.last('members').ref as number, { room: 'r', online: 1, members: [{ ...me, online: true, readSeq: 4 }, { ...other, online: false }] });
     expect(await list).toEqual([
-      { ...me, online: true, readSeq: 4 },
-      { ...other, online: false, readSeq: 0 },
+      { ...me, online: true, readSeq: 4, role: 'member' },
+      { ...other, online: false, readSeq: 0, role: 'member' },
     ]);
     void s.chat.create({ title: 'T', retention: 30, receipts: false });
     expect(socket.last('create')).toMatchObject({ title: 'T', retention: 30, receipts: false });

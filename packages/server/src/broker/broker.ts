@@ -32,8 +32,11 @@ export type ControlMessage =
   | { kind: 'drop-room'; notify?: object }
   /** (On a user's channel) the user's connections start receiving `room` from seq `after` on. */
   | { kind: 'attach'; room: string; after: number }
-  /** (On a user's channel) an administrator disconnected the user: close their connections with 4410. */
-  | { kind: 'disconnect'; user: string };
+  /**
+   * (On a user's channel) an administrator disconnected the user: close their connections with
+   * 4410, or with `code` and `reason` (a server-wide ban: 4403).
+   */
+  | { kind: 'disconnect'; user: string; code?: number; reason?: string };
 
 export type BrokerHandler = (message: BrokerMessage) => void;
 

@@ -72,7 +72,7 @@ export class ClusterSync {
   private async applyControl(channel: string, c: ControlMessage): Promise<void> {
     const { membership, registry } = this.d;
     if (c.kind === 'disconnect') {
-      closeUserHere(registry, c.user);
+      closeUserHere(registry, c.user, c.code, c.reason);
       return;
     }
     if (c.kind === 'attach') {

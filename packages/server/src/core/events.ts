@@ -61,5 +61,6 @@ export function roomInfoOf(r: RoomRecord): RoomInfo {
     createdAt: r.createdAt,
     retention: r.retention,
     receipts: r.receipts,
+    ...(r.slowMode ? { slowMode: r.slowMode } : {}),
   };
 }

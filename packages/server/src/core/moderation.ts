@@ -1,5 +1,7 @@
 import { CloseCode, type RoomInfo } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
+import { outboxEvent } from '../store/outbox.js';
+import type { OutboxEvent } from '../store/store.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
 import type { SessionRegistry } from './registry.js';
@@ -43,8 +45,11 @@ export async function deleteRoomEverywhere(d: Pick<HandlerDeps, 'registry' | 'me
  * Takes a user out of a room (a kick): their membership ends, their connections on every node
  * are told (`room` with `kicked: true`) and detached, the others see them leave.
  */
-export async function kickMember(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, room: RoomInfo, userId: string): Promise<void> {
-  if (!(await d.store.removeMember(room.id, userId))) {
+export async function kickMember(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery'>, room: RoomInfo, userId: string, events?: readonly OutboxEvent[]): Promise<void> {
+  // `events`: the kick's webhooks (member.kicked), written with the membership's end.
+  // A kick without events of its own is a plain member.kicked (else the store's default: member.left).
+  const own = events ?? (d.store.outboxWants('member.kicked') ? [outboxEvent('member.kicked', room.id, { room: room.id, user: (await d.store.getUser(userId)) ?? { id: userId, name: userId } })] : undefined);
+  if (!(await d.store.removeMember(room.id, userId, own))) {
     throw new ChatError('not_member', `user "${userId}" is not a member of room "${room.id}"`);
   }
   const notify = { op: 'room', room: { ...room, kicked: true } };
@@ -58,14 +63,14 @@ export async function kickMember(d: Pick<HandlerDeps, 'store' | 'membership' | '
  * a control message on the user's channel (which every node holding one of their connections
  * hears). Returns how many connections closed here.
  */
-export function disconnectUser(d: Pick<HandlerDeps, 'registry' | 'delivery'>, userId: string): number {
-  d.delivery.tell(userChannel(userId), { kind: 'disconnect', user: userId });
-  return closeUserHere(d.registry, userId);
+export function disconnectUser(d: Pick<HandlerDeps, 'registry' | 'delivery'>, userId: string, close?: { code: number; reason: string }): number {
+  d.delivery.tell(userChannel(userId), { kind: 'disconnect', user: userId, ...close });
+  return closeUserHere(d.registry, userId, close?.code, close?.reason);
 }
 
-/** Closes the user's connections on this node with 4410 (the `disconnect` control message's effect). */
-export function closeUserHere(registry: SessionRegistry, userId: string): number {
+/** Closes the user's connections on this node with 4410, or the code given (the `disconnect` control message's effect). */
+export function closeUserHere(registry: SessionRegistry, userId: string, code: number = CloseCode.Disconnected, reason = DISCONNECTED_REASON): number {
   const open = registry.of(userId).filter((s: Session) => !s.closed);
-  for (const s of open) s.conn.close(CloseCode.Disconnected, DISCONNECTED_REASON);
+  for (const s of open) s.conn.close(code, reason);
   return open.length;
 }

@@ -10,11 +10,12 @@ import { checkMessage } from './messages.js';
 // racing on one message cannot both pass a check that only one may), delivered live, and
 // streamed again by `join {since}`.
 
-type ChangeDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery'>;
+type ChangeDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery' | 'moderation'>;
 
 export async function edit(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'edit'>): Promise<void> {
   checkMessage(d.config, req);
   const room = await d.membership.requireMember(ctx.session, req.room);
+  await d.moderation.checkPost(ctx.session.user, room, 'edit');
   const change = { kind: 'edit' as const, target: req.seq, text: req.text, windowMs: d.config.editWindowMs, ...(req.meta !== undefined ? { meta: req.meta } : {}) };
   await d.delivery.post(ctx, room, { change }, {}, (res) => ({ room: res.room, seq: res.seq, target: req.seq, editedAt: res.ts }));
 }
@@ -22,8 +23,8 @@ export async function edit(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'e
 export async function unsend(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'unsend'>): Promise<void> {
   const room = await d.membership.requireMember(ctx.session, req.room);
   const u = ctx.session.user;
-  // Room roles beyond the owner come with moderation (issue 16); until then the owner and admins.
-  const moderator = u.admin || (room.owner !== null && room.owner === u.id);
+  // The owner, the room's admins and server admins may unsend anyone's message.
+  const moderator = u.admin || (room.owner !== null && room.owner === u.id) || (await d.moderation.isModerator(u, room));
   const change = { kind: 'unsend' as const, target: req.seq, windowMs: d.config.editWindowMs, moderator };
   await d.delivery.post(ctx, room, { change }, {}, (res) => ({ room: res.room, ...(res.already ? { already: true } : { seq: res.seq }), target: req.seq }));
 }
@@ -32,6 +33,7 @@ export async function react(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'
   const emoji = req.emoji.trim();
   if (emoji.length === 0 || /\p{Cc}/u.test(emoji)) throw new ChatError('bad_request', 'emoji must be visible characters, such as "👍" or "+1"');
   const room = await d.membership.requireMember(ctx.session, req.room);
+  await d.moderation.checkPost(ctx.session.user, room, 'react');
   const on = req.on ?? true;
   const change = { kind: 'reaction' as const, target: req.seq, emoji, on, maxEmoji: MAX_REACTIONS_PER_MESSAGE };
   await d.delivery.post(ctx, room, { change }, {}, (res: AppendResult) => ({

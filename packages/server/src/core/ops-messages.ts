@@ -1,5 +1,6 @@
 import { DEFAULT_HISTORY_PAGE, type BinaryHeader, type RequestOf, type RoomInfo, type UserRef } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
+import { checkAuthorized } from './authorize.js';
 import type { RequestContext } from './context.js';
 import type { PostBody } from './delivery.js';
 import type { HandlerDeps } from './deps.js';
@@ -12,12 +13,15 @@ import type { User } from './session.js';
 
 // Message requests: send, dm (text or binary), history, read, typing.
 
-type PostDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery'>;
+type PostDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery' | 'authorize' | 'moderation'>;
 type DirectDeps = PostDeps & Pick<HandlerDeps, 'now' | 'store' | 'registry' | 'quotas'>;
 
 export async function send(d: PostDeps, ctx: RequestContext, req: RequestOf<'send'>): Promise<void> {
   checkMessage(d.config, req);
   const room = d.membership.knownMemberRoom(ctx.session, req.room) ?? (await d.membership.requireMember(ctx.session, req.room));
+  if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'send');
+  // Mutes and slow mode, read from the store so they hold across nodes at once (room-moderation.ts).
+  await d.moderation.checkPost(ctx.session.user, room, 'message');
   await d.delivery.post(ctx, room, bodyOf(req, { text: req.text }));
 }
 
@@ -35,6 +39,8 @@ export async function sendBinary(d: DirectDeps, ctx: RequestContext, h: BinaryHe
     return;
   }
   const room = await d.membership.requireMember(ctx.session, h.room);
+  if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'send');
+  await d.moderation.checkPost(ctx.session.user, room, 'message');
   await d.delivery.post(ctx, room, body);
 }
 
@@ -51,6 +57,8 @@ async function postDirect(d: DirectDeps, ctx: RequestContext, to: string, body: 
   if (to === me.id) throw new ChatError('bad_request', 'you cannot send a direct message to yourself');
   const peer = await d.store.getUser(to);
   if (!peer) throw new ChatError('user_not_found', `no user with id "${to}" has ever connected; check the id`);
+  // Asked before the conversation is made, so a refused first message leaves no room behind.
+  if (d.authorize) await checkAuthorized(d.authorize, me, directRoomId(me.id, peer.id), 'send');
   const room = await ensureDirectRoom(d, me, peer);
   // Both users' connections receive the conversation from now on, without a `join`: here
   // directly, on other nodes through each user's control channel.
@@ -96,9 +104,10 @@ async function ensureDirectRoom(d: DirectDeps, me: User, b: UserRef): Promise<Ro
   return roomInfoOf((await d.store.getRoom(id)) ?? { ...room, lastSeq: 0 });
 }
 
-export async function history(d: Pick<HandlerDeps, 'config' | 'store' | 'membership'>, ctx: RequestContext, req: RequestOf<'history'>): Promise<void> {
+export async function history(d: Pick<HandlerDeps, 'config' | 'store' | 'membership' | 'authorize'>, ctx: RequestContext, req: RequestOf<'history'>): Promise<void> {
   if (req.before !== undefined && req.after !== undefined) throw new ChatError('bad_request', 'give either before or after, not both');
   const room = await d.membership.requireMember(ctx.session, req.room);
+  if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'history');
   const query = { before: req.before ?? null, after: req.after, limit: req.limit ?? DEFAULT_HISTORY_PAGE, viewer: ctx.session.user.id };
   const page = await historyPage(d.store, room.id, query, historyBytes(d.config));
   ctx.ok({ room: room.id, messages: page.messages, more: page.more });

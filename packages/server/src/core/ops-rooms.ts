@@ -1,6 +1,7 @@
 import { INVITE_TTL_DEFAULT, type RequestOf, type RoomInfo, type ShareReply } from '@roomcast/protocol';
 import { LinkKeys } from '../auth/link-keys.js';
 import type { RoomPatch } from '../store/store.js';
+import { checkAuthorized } from './authorize.js';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
@@ -12,7 +13,7 @@ import { decodeCursor, encodeCursor } from './room-pages.js';
 
 // Room requests: create, join, leave, update, delete, rooms, members, share (invite links).
 
-export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | 'broker' | 'quotas' | 'directory' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'create'>): Promise<void> {
+export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | 'broker' | 'quotas' | 'directory' | 'membership' | 'delivery' | 'authorize'>, ctx: RequestContext, req: RequestOf<'create'>): Promise<void> {
   const s = ctx.session;
   if (s.user.guest && req.visibility === 'private' && !d.config.guestsCreatePrivate) {
     throw new ChatError('forbidden', 'guests cannot create private rooms on this server; sign in with a token');
@@ -21,8 +22,10 @@ export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | '
     throw new ChatError('bad_request', `room ids starting with "${DIRECT_PREFIX}" are reserved for direct messages; pick another id`);
   }
   await d.quotas.checkRoomQuota(s.user);
+  const id = req.room ?? newRoomId();
+  if (d.authorize) await checkAuthorized(d.authorize, s.user, id, 'create');
   const room: RoomInfo = {
-    id: req.room ?? newRoomId(),
+    id,
     title: req.title ?? null,
     capacity: req.capacity ?? null,
     visibility: req.visibility ?? 'public',
@@ -42,9 +45,12 @@ export async function create(d: Pick<HandlerDeps, 'config' | 'now' | 'store' | '
   await joinAndStream(d, ctx, room, { history: 0 });
 }
 
-export async function join(d: Pick<HandlerDeps, 'config' | 'store' | 'broker' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'join'>): Promise<void> {
+export async function join(d: Pick<HandlerDeps, 'config' | 'store' | 'broker' | 'membership' | 'delivery' | 'authorize' | 'moderation'>, ctx: RequestContext, req: RequestOf<'join'>): Promise<void> {
   const room = await d.membership.loadRoom(req.room);
+  if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'join');
   const token = req.invite;
+  // A ban keeps them out, invite link or not (a member's own connections were detached by it).
+  if (!ctx.session.memberOf.has(room.id) && !ctx.session.user.admin) await d.moderation.refuseBanned(room, ctx.session.user.id);
   await d.membership.ensureMembership(ctx.session, room, token === undefined ? undefined : () => admitByInvite(d, room, token));
   await joinAndStream(d, ctx, room, { since: req.since, history: req.history ?? d.config.historyDefault });
 }
@@ -105,14 +111,16 @@ export function requireOwner(ctx: RequestContext, room: RoomInfo, action: string
   }
 }
 
-export async function update(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery' | 'directory'>, ctx: RequestContext, req: RequestOf<'update'>): Promise<void> {
+export async function update(d: Pick<HandlerDeps, 'store' | 'membership' | 'delivery' | 'directory' | 'moderation'>, ctx: RequestContext, req: RequestOf<'update'>): Promise<void> {
   const current = await d.membership.loadRoom(req.room);
-  requireOwner(ctx, current, 'change it');
+  // The owner and the room's admins (moderation); deleting the room stays the owner's.
+  await d.moderation.requireModerator(ctx.session.user, current, 'change it');
   const patch: RoomPatch = {};
   if (req.title !== undefined) patch.title = req.title;
   if (req.capacity !== undefined) patch.capacity = req.capacity;
   if (req.retention !== undefined) patch.retention = req.retention;
   if (req.receipts !== undefined) patch.receipts = req.receipts;
+  if (req.slowMode !== undefined) patch.slowMode = req.slowMode ?? 0;
   const rec = await d.store.updateRoom(current.id, patch);
   if (!rec) throw new ChatError('room_not_found', `room "${current.id}" was deleted`);
   const room = roomInfoOf(rec);
@@ -160,6 +168,6 @@ export async function members(d: Pick<HandlerDeps, 'store' | 'broker' | 'members
   ctx.ok({
     room: room.id,
     online: online.length,
-    members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id), readSeq: m.readSeq })),
+    members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id), readSeq: m.readSeq, role: m.role })),
   });
 }

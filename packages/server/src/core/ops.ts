@@ -3,6 +3,7 @@ import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { edit, react, unsend } from './ops-changes.js';
 import { dm, history, read, send, typing } from './ops-messages.js';
+import { ban, mute, role, unban, unmute } from './ops-moderation.js';
 import { invite, kick } from './ops-people.js';
 import { create, join, leave, members, remove, rooms, share, update } from './ops-rooms.js';
 import { search } from './ops-search.js';
@@ -36,4 +37,9 @@ export const HANDLERS: { [O in RequestOp]: Handler<O> } = {
   update,
   delete: remove,
   ping,
+  role,
+  ban,
+  unban,
+  mute,
+  unmute,
 };

@@ -5,9 +5,11 @@ import type { ChatConfig } from './config.js';
 import { userRef } from './events.js';
 import { TokenBucket, type ResumeBudgets } from './limits.js';
 import type { Logger } from './logger.js';
+import { outboxEvent } from '../store/outbox.js';
 import { userKey, type Membership } from './membership.js';
 import type { Outbound } from './outbound.js';
 import type { SessionRegistry } from './registry.js';
+import { serverBanReason } from './moderation-errors.js';
 import { encodeCursor } from './room-pages.js';
 import { Session, type Connection, type SessionAuth, type User } from './session.js';
 import type { ChatStats } from './stats.js';
@@ -56,7 +58,12 @@ export class Sessions {
   private async welcome(session: Session, guestToken: string | undefined, warnings: readonly string[]): Promise<void> {
     const { store, config, membership } = this.d;
     try {
-      await this.d.broker.presenceAdd(userKey(session.user.id), userRef(session.user));
+      // A server-wide ban refuses the user's tokens (JWT or guest) here, before anything is sent.
+      const ban = await store.getBan(null, session.user.id, this.d.now());
+      if (ban) return session.conn.close(CloseCode.Forbidden, serverBanReason(ban.until));
+      const online = await this.d.broker.presenceAdd(userKey(session.user.id), userRef(session.user));
+      // The user's first connection on any node: user.online (webhooks).
+      if (online.changed && store.outboxWants('user.online')) await store.enqueueEvents([outboxEvent('user.online', null, { user: userRef(session.user) }, this.d.now())]);
       await store.upsertUser(userRef(session.user));
       // One more than listed tells whether there are more: a user invited into thousands of
       // rooms gets a welcome of bounded size and pages through the rest.
@@ -124,7 +131,10 @@ export class Sessions {
     await this.d.work.track(
       (async () => {
         for (const roomId of [...session.rooms]) await this.d.membership.disconnected(session, roomId);
-        if (!this.d.registry.hasUser(session.user.id)) await this.d.broker.presenceRemove(userKey(session.user.id), session.user.id);
+        if (this.d.registry.hasUser(session.user.id)) return;
+        const gone = await this.d.broker.presenceRemove(userKey(session.user.id), session.user.id);
+        // Their last connection on any node closed: user.offline (webhooks).
+        if (gone.changed && this.d.store.outboxWants('user.offline')) await this.d.store.enqueueEvents([outboxEvent('user.offline', null, { user: userRef(session.user) }, this.d.now())]);
       })().catch((err: unknown) => this.d.log.error({ err, session: session.id }, 'cleanup after disconnect failed')),
     );
   }
