@@ -30,6 +30,8 @@ export interface ServerConfig {
   guestCreate: 'on' | 'off';
   /** Key for the server-side HTTP API. Empty: that API is disabled. */
   apiKey: string;
+  /** JSON file of scoped API keys (http/api-keys.ts). Empty: only --api-key. */
+  apiKeys: string;
   tlsCert: string;
   tlsKey: string;
   /** Proxies in front of the server whose X-Forwarded-For is trusted (0: none). */
@@ -75,6 +77,32 @@ export interface ServerConfig {
   metricsToken: string;
   /** HOST:PORT serving /metrics and /api/stats instead of the main port. Empty: the main port. */
   metricsAddress: string;
+  /** Moderation hook: URL POSTed each text message and edit before it is stored. Empty: none. */
+  hookUrl: string;
+  /** Signs the hook's requests (X-Roomcast-Signature). Empty: unsigned. */
+  hookSecret: string;
+  /** How long the hook has to answer, ms. */
+  hookTimeoutMs: number;
+  /** A hook that is slow, down or answers nonsense: open lets messages through, closed refuses them. */
+  hookFail: 'open' | 'closed';
+  /** File of blocked words and phrases, one a line. Empty: none. */
+  filterWords: string;
+  /** Comma-separated pattern presets (phone-cn, id-cn, email, card) and file:PATH. Empty: none. */
+  filterPatterns: string;
+  /** What a filter match does: mask it with `*`, or reject the message. */
+  filterMode: 'mask' | 'reject';
+  /** Webhook URLs, comma-separated. Empty: none (webhooks/config.ts). */
+  webhookUrl: string;
+  /** Signs webhook requests; required with a URL. */
+  webhookSecret: string;
+  /** JSON file of webhook endpoints with their own secrets and event filters. Empty: none. */
+  webhooksFile: string;
+  /** Events still failing after this long are dropped, ms. */
+  webhookMaxAgeMs: number;
+  /** How long a webhook receiver has to answer, ms. */
+  webhookTimeoutMs: number;
+  /** message.unreached: how long after a message its offline recipients are looked for (bursts coalesce), ms. */
+  unreachedDelayMs: number;
 }
 
 interface OptionSpec {
@@ -113,6 +141,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'authTimeoutMs', flag: 'auth-timeout', env: 'ROOMCAST_AUTH_TIMEOUT', kind: 'int', min: 100, help: 'ms a connection without a token has to send {"op":"auth"} (closed with 4408)' },
   { key: 'guestCreate', flag: 'guest-create', env: 'ROOMCAST_GUEST_CREATE', kind: { choices: ['on', 'off'] }, help: 'off: guests cannot create private rooms' },
   { key: 'apiKey', flag: 'api-key', env: 'ROOMCAST_API_KEY', kind: 'string', secret: true, help: 'key for the server-side HTTP API (messages, and the admin API: rooms, members, users); unset: messages off, admin API for admin tokens only' },
+  { key: 'apiKeys', flag: 'api-keys', env: 'ROOMCAST_API_KEYS', kind: 'string', help: 'JSON file of scoped server API keys: [{"name","key","scope":"read"|"publish"|"admin"}], a key may be "sha256:HEX"; read at start' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'ROOMCAST_TLS_CERT', kind: 'string', help: 'PEM certificate file: serve https and wss' },
   { key: 'tlsKey', flag: 'tls-key', env: 'ROOMCAST_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
   { key: 'trustProxy', flag: 'trust-proxy', env: 'ROOMCAST_TRUST_PROXY', kind: 'int', min: 0, max: 10, help: 'proxies in front whose X-Forwarded-For gives the client address (0: none)' },
@@ -137,6 +166,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'httpRate', flag: 'http-rate', env: 'ROOMCAST_HTTP_RATE', kind: 'int', min: 0, help: 'HTTP API requests a second per address, bursts of twice that (0 = no limit)' },
   { key: 'metricsToken', flag: 'metrics-token', env: 'ROOMCAST_METRICS_TOKEN', kind: 'string', secret: true, help: 'token that /metrics and /api/stats require (Authorization: Bearer TOKEN); unset: open' },
   { key: 'metricsAddress', flag: 'metrics-address', env: 'ROOMCAST_METRICS_ADDRESS', kind: 'string', help: 'HOST:PORT that serves /metrics and /api/stats instead of the main port' },
+  { key: 'hookUrl', flag: 'hook-url', env: 'ROOMCAST_HOOK_URL', kind: 'string', help: 'moderation hook: http(s) URL POSTed each text message and edit before it is stored; answers allow, reject or replace (docs/integration.md)' },
+  { key: 'hookSecret', flag: 'hook-secret', env: 'ROOMCAST_HOOK_SECRET', kind: 'string', secret: true, help: 'signs the hook\'s requests (X-Roomcast-Signature, HMAC-SHA256), at least 16 characters' },
+  { key: 'hookTimeoutMs', flag: 'hook-timeout', env: 'ROOMCAST_HOOK_TIMEOUT', kind: 'int', min: 10, max: 60_000, help: 'ms the hook has to answer before --hook-fail applies' },
+  { key: 'hookFail', flag: 'hook-fail', env: 'ROOMCAST_HOOK_FAIL', kind: { choices: ['open', 'closed'] }, help: 'a slow, down or wrong hook: open lets messages through (counted, logged), closed refuses them with unavailable' },
+  { key: 'filterWords', flag: 'filter-words', env: 'ROOMCAST_FILTER_WORDS', kind: 'string', help: 'file of blocked words and phrases, one a line (UTF-8, # comments); case- and width-insensitive; reread on SIGHUP' },
+  { key: 'filterPatterns', flag: 'filter-patterns', env: 'ROOMCAST_FILTER_PATTERNS', kind: 'string', help: 'comma-separated presets phone-cn, id-cn, email, card, and file:PATH (regular expressions, one a line); reread on SIGHUP' },
+  { key: 'filterMode', flag: 'filter-mode', env: 'ROOMCAST_FILTER_MODE', kind: { choices: ['mask', 'reject'] }, help: 'a filter match: mask replaces each matched character with *, reject refuses the message (error rejected)' },
+  { key: 'webhookUrl', flag: 'webhook-url', env: 'ROOMCAST_WEBHOOK_URL', kind: 'string', help: 'http(s) URL POSTed every event as signed JSON (several: comma-separated); delivered at least once, in order per room (docs/integration.md)' },
+  { key: 'webhookSecret', flag: 'webhook-secret', env: 'ROOMCAST_WEBHOOK_SECRET', kind: 'string', secret: true, help: 'signs webhook requests (X-Roomcast-Signature, HMAC-SHA256), at least 16 characters; required with --webhook-url' },
+  { key: 'webhooksFile', flag: 'webhooks-file', env: 'ROOMCAST_WEBHOOKS_FILE', kind: 'string', help: 'JSON file of webhook endpoints: [{"url","secret"?,"events"?:[types]}], each with its own secret and event filter' },
+  { key: 'webhookMaxAgeMs', flag: 'webhook-max-age', env: 'ROOMCAST_WEBHOOK_MAX_AGE', kind: 'int', min: 1000, help: 'ms a webhook event is retried (exponential backoff with jitter) before it is dropped, logged and counted' },
+  { key: 'webhookTimeoutMs', flag: 'webhook-timeout', env: 'ROOMCAST_WEBHOOK_TIMEOUT', kind: 'int', min: 100, max: 600_000, help: 'ms a webhook receiver has to answer before the attempt counts as failed' },
+  { key: 'unreachedDelayMs', flag: 'unreached-delay', env: 'ROOMCAST_UNREACHED_DELAY', kind: 'int', min: 0, help: 'ms after a message before message.unreached goes out for members with no connection; a burst is one event' },
   { key: 'sync', flag: 'sync', env: 'ROOMCAST_SYNC', kind: { choices: ['normal', 'full'] }, help: 'SQLite durability: normal survives a process crash, full also a power loss (slower)' },
 ];
 
@@ -161,6 +203,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   authTimeoutMs: 10_000,
   guestCreate: 'on',
   apiKey: '',
+  apiKeys: '',
   tlsCert: '',
   tlsKey: '',
   trustProxy: 0,
@@ -187,6 +230,19 @@ export const DEFAULT_CONFIG: ServerConfig = {
   httpRate: 50,
   metricsToken: '',
   metricsAddress: '',
+  hookUrl: '',
+  hookSecret: '',
+  hookTimeoutMs: 2000,
+  hookFail: 'open',
+  filterWords: '',
+  filterPatterns: '',
+  filterMode: 'mask',
+  webhookUrl: '',
+  webhookSecret: '',
+  webhooksFile: '',
+  webhookMaxAgeMs: 86_400_000,
+  webhookTimeoutMs: 10_000,
+  unreachedDelayMs: 10_000,
 };
 
 /** A default as shown in --help and the README. */
@@ -220,6 +276,8 @@ export function checkConfig(c: ServerConfig): void {
   if (c.nodeId.includes('|')) throw new ConfigError('--node-id must not contain "|"');
   if (c.metricsToken && c.metricsToken.length < 16) throw new ConfigError('--metrics-token must be at least 16 characters');
   if (c.metricsAddress) parseHostPort(c.metricsAddress, '--metrics-address');
+  if (c.hookUrl && !/^https?:\/\/[^/]/.test(c.hookUrl)) throw new ConfigError(`--hook-url must be an http(s) URL, got "${c.hookUrl}"`);
+  if (c.hookSecret && c.hookSecret.length < 16) throw new ConfigError('--hook-secret must be at least 16 characters');
 }
 
 /** `HOST:PORT` (IPv6 in brackets) as a listen address. */

@@ -1,81 +1,59 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ROOM_ID_PATTERN } from '@roomcast/protocol';
-import type { Authenticator } from '../auth/authenticator.js';
 import { ChatError } from '../core/errors.js';
 import { deleteRoomEverywhere, kickMember } from '../core/moderation.js';
 import type { RoomRecord } from '../store/store.js';
-import { adminGuard, type AdminCore, callerOf, decodeCursor, DEFAULT_LIMIT, encodeCursor, failWith, noNul, pageQuery, userParam } from './admin-guard.js';
+import { adminRooms, type ApiCore, moderationOf, SYSTEM } from './api-core.js';
+import { type adminGuard, callerOf, decodeCursor, DEFAULT_LIMIT, encodeCursor, failWith, noNul } from './admin-guard.js';
+import { errors, KEY_OR_ADMIN, MemberSchema, Ok, PageQuery, RoomParams, RoomSchema, RoomUserParams, UserId } from './api-schemas.js';
 import { registerAdminUserRoutes } from './admin-users.js';
+import { IdempotencyHeaders } from './idempotency.js';
+import { registerRoomWriteRoutes } from './server-api-rooms.js';
 
-// The admin API, for the web UI's admin page and operators' scripts: every room (search, members,
-// delete, kick) and the users online (see, disconnect). Guarded by the API key or an admin's
-// token (admin-guard.ts). The start of the full server API: the same paths will take updates,
-// bans and more.
+// The admin API, for the web UI's admin page, operators' scripts and the app's backend: every
+// room (list, search, members, delete, kick) and the users. Guarded by an API key or an admin's
+// token (admin-guard.ts). Room writes are in server-api-rooms.ts, users in admin-users.ts.
 
-/** A room as the admin API shows it. */
-export interface AdminRoom {
-  id: string;
-  title: string | null;
-  visibility: 'public' | 'private';
-  direct: boolean;
-  owner: string | null;
-  capacity: number | null;
-  persist: boolean;
-  createdAt: number;
-  /** Days messages are kept (null: the server's default). */
-  retention: number | null;
-  receipts: boolean;
-  /** Members (stored). */
-  members: number;
-  /** Distinct users online in it, on any node. */
-  online: number;
-  lastSeq: number;
-}
+export type { AdminRoom } from './api-core.js';
 
-const roomParam = { room: { type: 'string', pattern: ROOM_ID_PATTERN } } as const;
-
-/** Rooms with their member and online counts (two queries for a whole page). */
-async function adminRooms(core: AdminCore, rows: RoomRecord[]): Promise<AdminRoom[]> {
-  const ids = rows.map((r) => r.id);
-  const [members, online] = await Promise.all([core.store.memberCounts(ids), core.broker.presenceCounts(ids)]);
-  return rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    visibility: r.visibility,
-    direct: r.direct,
-    owner: r.owner,
-    capacity: r.capacity,
-    persist: r.persist,
-    createdAt: r.createdAt,
-    retention: r.retention,
-    receipts: r.receipts,
-    members: members.get(r.id) ?? 0,
-    online: online.get(r.id) ?? 0,
-    lastSeq: r.lastSeq,
-  }));
-}
-
-async function storedRoom(core: AdminCore, id: string): Promise<RoomRecord> {
+async function storedRoom(core: ApiCore, id: string): Promise<RoomRecord> {
   const room = await core.store.getRoom(id);
   if (!room) throw new ChatError('room_not_found', `room "${id}" does not exist; check the id (GET /api/rooms?q= searches)`);
   return room;
 }
 
-/** Registers the admin routes (rooms here, users in admin-users.ts). */
-export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth: Authenticator, apiKey: string): void {
-  // Before validation: a caller without a credential learns nothing about the routes' inputs.
-  // onRequest: before the body is parsed or anything validated, so a caller without a credential
-  // learns nothing about the routes' inputs.
-  const guard = adminGuard(auth, apiKey);
-  const fail = (reply: Parameters<typeof failWith>[1], err: unknown) => failWith(core.log, reply, err);
+const RoomList = Type.Object({ rooms: Type.Array(RoomSchema), next: Type.Optional(Type.String()) });
 
-  app.get<{ Querystring: { q?: string; limit?: number; cursor?: string } }>(
+/** Registers the admin routes (rooms here and in server-api-rooms.ts, users in admin-users.ts). */
+export function registerAdminRoutes(app: FastifyInstance, core: ApiCore, guard: ReturnType<typeof adminGuard>): void {
+  // The guard runs onRequest: before the body is parsed or anything validated, so a caller
+  // without a credential learns nothing about the routes' inputs.
+  const fail = (reply: Parameters<typeof failWith>[1], err: unknown) => failWith(core.log, reply, err);
+  const tags = ['rooms'];
+
+  app.get<{ Querystring: { q?: string; member?: string; limit?: number; cursor?: string } }>(
     '/api/rooms',
-    { onRequest: guard, schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 }, ...pageQuery } } } },
+    {
+      onRequest: guard,
+      schema: {
+        tags, summary: 'List rooms (a page), by id; or the rooms a user is a member of', security: KEY_OR_ADMIN,
+        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200, description: 'id or title contains this' })), member: Type.Optional(UserId), ...PageQuery }),
+        response: { 200: RoomList, ...errors(400) },
+      },
+    },
     async (req, reply) => {
       try {
         noNul(req.query);
         const limit = req.query.limit ?? DEFAULT_LIMIT;
+        if (req.query.member !== undefined) {
+          if (req.query.q !== undefined) throw new ChatError('bad_request', 'give either q or member, not both');
+          // A user's rooms, newest activity first (the order the store pages them in).
+          const c = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor, { s: 'number', id: 'string' });
+          const rows = await core.store.memberRooms(req.query.member, { limit: limit + 1, after: c ? { lastSeq: Number(c.s), id: String(c.id) } : undefined });
+          const page = rows.slice(0, limit);
+          const last = page.at(-1);
+          return { rooms: await adminRooms(core, page), ...(rows.length > limit && last ? { next: encodeCursor({ s: last.lastSeq, id: last.id }) } : {}) };
+        }
         const after = req.query.cursor === undefined ? undefined : String(decodeCursor(req.query.cursor, { id: 'string' }).id);
         const rows = await core.store.listRooms({ q: req.query.q, limit: limit + 1, after });
         const page = rows.slice(0, limit);
@@ -89,7 +67,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.get<{ Params: { room: string } }>(
     '/api/rooms/:room',
-    { onRequest: guard, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
+    { onRequest: guard, schema: { tags, summary: 'Get a room', security: KEY_OR_ADMIN, params: RoomParams, response: { 200: RoomSchema, ...errors(400, 404) } } },
     async (req, reply) => {
       try {
         const [room] = await adminRooms(core, [await storedRoom(core, req.params.room)]);
@@ -104,7 +82,11 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
     '/api/rooms/:room/members',
     {
       onRequest: guard,
-      schema: { params: { type: 'object', properties: roomParam, required: ['room'] }, querystring: { type: 'object', properties: pageQuery } },
+      schema: {
+        tags: ['members'], summary: 'List a room\'s members (a page, in the order they joined), with roles and read cursors', security: KEY_OR_ADMIN,
+        params: RoomParams, querystring: Type.Object(PageQuery),
+        response: { 200: Type.Object({ members: Type.Array(MemberSchema), next: Type.Optional(Type.String()) }), ...errors(400, 404) },
+      },
     },
     async (req, reply) => {
       try {
@@ -120,7 +102,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
           members: page.map((m) => ({
             id: m.id,
             name: m.name,
-            role: m.id === room.owner ? 'owner' : 'member',
+            role: m.id === room.owner ? 'owner' : ((m as { role?: string }).role ?? 'member'),
             online: onlineIds.has(m.id),
             readSeq: m.readSeq,
             joinedAt: m.joinedAt,
@@ -135,7 +117,10 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.delete<{ Params: { room: string } }>(
     '/api/rooms/:room',
-    { onRequest: guard, schema: { params: { type: 'object', properties: roomParam, required: ['room'] } } },
+    {
+      onRequest: guard,
+      schema: { tags, summary: 'Delete a room (its members are told and detached on every node)', security: KEY_OR_ADMIN, headers: IdempotencyHeaders, params: RoomParams, response: { 200: Ok({ room: Type.String(), deleted: Type.Boolean() }), ...errors(400, 404) } },
+    },
     async (req, reply) => {
       try {
         const room = await core.membership.loadRoom(req.params.room);
@@ -151,13 +136,18 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
 
   app.delete<{ Params: { room: string; user: string } }>(
     '/api/rooms/:room/members/:user',
-    { onRequest: guard, schema: { params: { type: 'object', properties: { ...roomParam, ...userParam }, required: ['room', 'user'] } } },
+    {
+      onRequest: guard,
+      schema: { tags: ['members'], summary: 'Remove a member (a kick: their connections are told, on every node)', security: KEY_OR_ADMIN, headers: IdempotencyHeaders, params: RoomUserParams, response: { 200: Ok({ room: Type.String(), user: Type.String(), removed: Type.Boolean() }), ...errors(400, 404) } },
+    },
     async (req, reply) => {
       try {
         noNul(req.params);
         const room = await core.membership.loadRoom(req.params.room);
-        // Exactly the socket `kick`'s effects, on every node.
-        await kickMember(core, room, req.params.user);
+        // Exactly the socket `kick`'s effects, on every node (and its moderation event, with roles).
+        const mod = moderationOf(core);
+        if (mod?.kick) await mod.kick(SYSTEM, room, req.params.user);
+        else await kickMember(core, room, req.params.user);
         core.log.info({ room: room.id, user: req.params.user, by: callerOf(req) }, 'admin API: member removed');
         return { room: room.id, user: req.params.user, removed: true };
       } catch (err) {
@@ -166,5 +156,6 @@ export function registerAdminRoutes(app: FastifyInstance, core: AdminCore, auth:
     },
   );
 
+  registerRoomWriteRoutes(app, core, guard);
   registerAdminUserRoutes(app, core, guard);
 }

@@ -3,7 +3,10 @@ import { ChatError } from '../core/errors.js';
 import { userKey } from '../core/membership.js';
 import { disconnectUser } from '../core/moderation.js';
 import type { Session } from '../core/session.js';
-import { type AdminCore, callerOf, decodeCursor, DEFAULT_LIMIT, encodeCursor, failWith, noNul, pageQuery, userParam } from './admin-guard.js';
+import { Type } from '@sinclair/typebox';
+import { type AdminCore, callerOf, decodeCursor, DEFAULT_LIMIT, encodeCursor, failWith, noNul } from './admin-guard.js';
+import { errors, KEY_OR_ADMIN, Ok, PageQuery, UserParams } from './api-schemas.js';
+import { IdempotencyHeaders } from './idempotency.js';
 
 // The admin API's users: who is connected now, one user, and closing all of a user's connections.
 //
@@ -57,11 +60,20 @@ export function registerAdminUserRoutes(
   guard: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
 ): void {
   const fail = (reply: FastifyReply, err: unknown) => failWith(core.log, reply, err);
-  const params = { type: 'object', properties: userParam, required: ['user'] } as const;
+  const tags = ['users'];
+  const OnlineUser = Type.Object({ id: Type.String(), name: Type.String(), connections: Type.Integer(), rooms: Type.Array(Type.String()) });
+  const Scope = Type.Union([Type.Literal('node'), Type.Literal('server')], { description: 'server: every connection is counted; node: this cluster node\'s' });
 
   app.get<{ Querystring: { online?: boolean; limit?: number; cursor?: string } }>(
     '/api/users',
-    { onRequest: guard, schema: { querystring: { type: 'object', properties: { online: { type: 'boolean' }, ...pageQuery } } } },
+    {
+      onRequest: guard,
+      schema: {
+        tags, summary: 'List the users connected now (a page, by id)', security: KEY_OR_ADMIN,
+        querystring: Type.Object({ online: Type.Optional(Type.Boolean()), ...PageQuery }),
+        response: { 200: Type.Object({ users: Type.Array(OnlineUser), scope: Scope, next: Type.Optional(Type.String()) }), ...errors(400) },
+      },
+    },
     async (req, reply) => {
       try {
         if (req.query.online === false) {
@@ -81,7 +93,9 @@ export function registerAdminUserRoutes(
     },
   );
 
-  app.get<{ Params: { user: string } }>('/api/users/:user', { onRequest: guard, schema: { params } }, async (req, reply) => {
+  const UserInfo = Ok({ id: Type.String(), name: Type.String(), online: Type.Boolean(), connections: Type.Integer(), rooms: Type.Array(Type.String()), scope: Scope });
+  const getSchema = { tags, summary: 'Get a user: their rooms (ids, at most 200) and whether they are online', security: KEY_OR_ADMIN, params: UserParams, response: { 200: UserInfo, ...errors(400, 404) } };
+  app.get<{ Params: { user: string } }>('/api/users/:user', { onRequest: guard, schema: getSchema }, async (req, reply) => {
     try {
       const user = await storedUser(core, req.params.user);
       const here = core.registry.of(user.id).filter((s) => !s.closed);
@@ -95,7 +109,11 @@ export function registerAdminUserRoutes(
     }
   });
 
-  app.post<{ Params: { user: string } }>('/api/users/:user/disconnect', { onRequest: guard, schema: { params } }, async (req, reply) => {
+  const disconnectSchema = {
+    tags, summary: 'Close every connection of the user, on every node (close code 4410)', security: KEY_OR_ADMIN, headers: IdempotencyHeaders, params: UserParams,
+    response: { 200: Ok({ user: Type.String(), disconnected: Type.Boolean() }), ...errors(400, 404) },
+  };
+  app.post<{ Params: { user: string } }>('/api/users/:user/disconnect', { onRequest: guard, schema: disconnectSchema }, async (req, reply) => {
     try {
       const user = await storedUser(core, req.params.user);
       const closed = disconnectUser(core, user.id);

@@ -1,15 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, MAX_NAME_LENGTH, ROOM_ID_PATTERN } from '@roomcast/protocol';
+import { DEFAULT_HISTORY_PAGE } from '@roomcast/protocol';
 import type { Core } from '../core/core.js';
-import { ChatError, toErrorBody } from '../core/errors.js';
+import { ChatError } from '../core/errors.js';
 import { holdsNul } from '../core/limits.js';
 import { historyPage } from '../core/history.js';
 import { checkMessage, historyBytes } from '../core/messages.js';
-import { problem } from './files.js';
+import type { PostBody } from '../core/delivery.js';
+import { failWith } from './admin-guard.js';
+import { errors, HistoryQuery, KEY_OR_ADMIN, MessagePage, Posted, PostMessageBody, RoomParams } from './api-schemas.js';
+import { IdempotencyHeaders } from './idempotency.js';
 
-// The server-side API, for the user's own backend: publish system messages, read history.
-// Guarded by --api-key; without one it is off.
+// The server-side messages API, for the user's own backend: publish messages (as a user or as
+// the system), read history; one message, edits, unsends and search in server-api-messages.ts.
+// Guarded by API keys only (keyGuard: never a sign-in token); without one it is off.
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -18,47 +23,23 @@ export function sameKey(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-const STATUS: Record<string, number> = { room_not_found: 404, bad_request: 400, too_large: 413, forbidden: 403, unavailable: 503 };
-
 /** What the server-side API uses: the same services and checks as the socket's `send` and `history`. */
-export type ApiCore = Pick<Core, 'config' | 'log' | 'store' | 'membership' | 'delivery'>;
+export type MessagesCore = Pick<Core, 'config' | 'log' | 'store' | 'membership' | 'delivery'>;
 
-export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: string): void {
-  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!apiKey) return problem(reply, 403, 'forbidden', 'the server-side API is off; start the server with --api-key to use it');
-    const h = req.headers.authorization;
-    const given = h?.startsWith('Bearer ') ? h.slice(7).trim() : String(req.headers['x-api-key'] ?? '');
-    if (!given || !sameKey(given, apiKey)) {
-      return problem(reply, 401, 'unauthorized', 'send the API key as "Authorization: Bearer KEY" or "X-Api-Key: KEY"');
-    }
-  };
-  const fail = (reply: FastifyReply, err: unknown) => {
-    const { body, unexpected } = toErrorBody(err);
-    if (unexpected) core.log.error({ err }, 'API request failed');
-    return problem(reply, STATUS[body.code] ?? 500, body.code, body.message);
-  };
-  const params = { type: 'object', properties: { room: { type: 'string', pattern: ROOM_ID_PATTERN } }, required: ['room'] } as const;
+type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-  app.post<{ Params: { room: string }; Body: { text: string; meta?: Record<string, unknown>; from?: { id: string; name: string }; id?: string } }>(
+export function registerApiRoutes(app: FastifyInstance, core: MessagesCore, guard: Guard): void {
+  const fail = (reply: FastifyReply, err: unknown) => failWith(core.log, reply, err);
+  const tags = ['messages'];
+
+  app.post<{ Params: { room: string }; Body: Static<typeof PostMessageBody> }>(
     '/api/rooms/:room/messages',
     {
-      preHandler: guard,
+      onRequest: guard,
+      config: { scope: 'publish' },
       schema: {
-        params,
-        body: {
-          type: 'object',
-          required: ['text'],
-          properties: {
-            text: { type: 'string' },
-            id: { type: 'string', minLength: 1, maxLength: 64 },
-            meta: { type: 'object' },
-            from: {
-              type: 'object',
-              required: ['id', 'name'],
-              properties: { id: { type: 'string', minLength: 1, maxLength: 128 }, name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } },
-            },
-          },
-        },
+        tags, summary: 'Post a message, as a user (from) or as the system', security: KEY_OR_ADMIN, headers: IdempotencyHeaders, params: RoomParams, body: PostMessageBody,
+        response: { 200: Posted, 201: Posted, ...errors(400, 404, 413, 422, 503) },
       },
     },
     async (req, reply) => {
@@ -67,11 +48,12 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
         checkMessage(core.config, req.body);
         const room = await core.membership.loadRoom(req.params.room);
         const from = req.body.from ?? { id: 'system', name: 'system' };
-        const res = await core.delivery.publish(room, { id: from.id, name: from.name }, {
-          text: req.body.text,
-          ...(req.body.meta ? { meta: req.body.meta } : {}),
-          ...(req.body.id ? { clientId: req.body.id } : {}),
-        });
+        const body: PostBody = { text: req.body.text };
+        if (req.body.meta) body.meta = req.body.meta;
+        if (req.body.id) body.clientId = req.body.id;
+        if (req.body.replyTo !== undefined) body.replyTo = req.body.replyTo;
+        if (req.body.mentions !== undefined) body.mentions = req.body.mentions;
+        const res = await core.delivery.publish(room, { id: from.id, name: from.name }, body);
         return reply.code(res.duplicate ? 200 : 201).send({ room: res.room, seq: res.seq, ts: res.ts, id: res.id, ...(res.duplicate ? { duplicate: true } : {}) });
       } catch (err) {
         return fail(reply, err);
@@ -79,17 +61,11 @@ export function registerApiRoutes(app: FastifyInstance, core: ApiCore, apiKey: s
     },
   );
 
-  app.get<{ Params: { room: string }; Querystring: { before?: number; after?: number; limit?: number } }>(
+  app.get<{ Params: { room: string }; Querystring: Static<typeof HistoryQuery> }>(
     '/api/rooms/:room/messages',
     {
-      preHandler: guard,
-      schema: {
-        params,
-        querystring: {
-          type: 'object',
-          properties: { before: { type: 'integer', minimum: 1 }, after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_PAGE } },
-        },
-      },
+      onRequest: guard,
+      schema: { tags, summary: 'Read a room\'s history, a page at a time (before or after a seq)', security: KEY_OR_ADMIN, params: RoomParams, querystring: HistoryQuery, response: { 200: MessagePage, ...errors(400, 404) } },
     },
     async (req, reply) => {
       try {

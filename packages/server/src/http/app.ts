@@ -5,6 +5,12 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import { registerAdminRoutes } from './admin-api.js';
 import { registerApiRoutes } from './api.js';
+import { loadApiKeys } from './api-keys.js';
+import { adminGuard, keyGuard } from './admin-guard.js';
+import { idempotentWrites } from './idempotency.js';
+import { registerOpenApi } from './openapi.js';
+import { registerMessageRoutes } from './server-api-messages.js';
+import { registerModerationRoutes, type MintSettings } from './server-api-moderation.js';
 import type { Broker } from '../broker/broker.js';
 import { parseHostPort } from '../config.js';
 import type { Core } from '../core/core.js';
@@ -17,9 +23,10 @@ import { listenApart } from './metrics-listener.js';
 import { registerMonitoringRoutes } from './monitoring.js';
 import { limitPerAddress } from './rate-limit.js';
 import { serveWebUi } from './web.js';
+import { addWebhookMetrics, registerWebhookStatus, type WebhookStatusSource } from './webhook-status.js';
 
 export interface HttpDeps {
-  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker'>;
+  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker' | 'now' | 'directory'>;
   store: Store;
   broker: Broker;
   auth: Authenticator;
@@ -27,6 +34,10 @@ export interface HttpDeps {
   connectionCount: () => number;
   /** Server-side API key; empty turns that API off. */
   apiKey: string;
+  /** --api-keys FILE: scoped keys (http/api-keys.ts); empty: none. */
+  apiKeysFile?: string | undefined;
+  /** What POST /api/users/:user/token signs with (--jwt-secret); absent: minting is off. */
+  mint?: MintSettings | undefined;
   /** PEM certificate and key: serve https (and so wss). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** The built web UI to serve at `/` (default packages/web/dist); without one, a landing page. */
@@ -39,6 +50,8 @@ export interface HttpDeps {
   metricsToken: string;
   /** --metrics-address HOST:PORT: serve /metrics and /api/stats there, not on the main port; empty: here. */
   metricsAddress: string;
+  /** Webhooks (webhook-status.ts): status route and metrics; absent: none configured. */
+  webhooks?: WebhookStatusSource | undefined;
 }
 
 /** Largest request head (request line + headers), for plain requests and WebSocket upgrades alike. */
@@ -70,6 +83,14 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
         : createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler)) as Server,
   });
   answerErrorsAsJson(app, deps.log as FastifyBaseLogger);
+  // Before every route: the document is made from the routes as they are registered.
+  registerOpenApi(app, '1');
+  const keys = loadApiKeys(deps.apiKey, deps.apiKeysFile ?? '');
+  const adminOnly = adminGuard(deps.auth, keys);
+  // Routes other parts add under /api/webhooks/ (webhook-status.ts) get the admin guard and its scopes.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/webhooks/') && !route.onRequest) route.onRequest = adminOnly;
+  });
   const http = new HttpStats();
   const limits = { rate: deps.httpRate, trustProxy: deps.trustProxy, onLimited: () => {
       http.rateLimited++;
@@ -82,6 +103,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     http,
     token: deps.metricsToken,
   };
+
+  addWebhookMetrics(monitoring.metrics, deps.webhooks);
 
   // Not rate-limited: load balancers and orchestrators poll these, and they must keep answering
   // while a flood is being refused (a limited /healthz would get a busy node restarted).
@@ -108,9 +131,15 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     // What the web UI needs to know before it connects: how users sign in.
     api.get('/api/client-config', async () => ({ auth: deps.auth.mode }));
     registerFileRoutes(api, deps.store, deps.auth);
-    registerApiRoutes(api, deps.core, deps.apiKey);
-    // Rooms and users for the admin page (the API key or an admin's token; admin-guard.ts).
-    registerAdminRoutes(api, deps.core, deps.auth, deps.apiKey);
+    // The server API (docs/integration.md, "The server API"): Idempotency-Key on its writes.
+    idempotentWrites(api, deps.store.idempotency(), deps.core.log);
+    const messagesGuard = keyGuard(keys);
+    registerApiRoutes(api, deps.core, messagesGuard);
+    registerMessageRoutes(api, deps.core, messagesGuard);
+    // Rooms and users for the admin page (an API key or an admin's token; admin-guard.ts).
+    registerAdminRoutes(api, deps.core, adminOnly);
+    registerModerationRoutes(api, deps.core, adminOnly, deps.mint ?? { secret: '', issuer: '', audience: '' });
+    registerWebhookStatus(api, deps.webhooks);
   });
   if (apart) {
     listenApart(app, apart, deps.log as FastifyBaseLogger, async (side) => {
