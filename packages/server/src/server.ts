@@ -20,6 +20,23 @@ import { openSqliteStore, readSecretDespiteDamage } from './store/sqlite.js';
 import { damageFields, describeDamage } from './store/integrity.js';
 import { StoreDamagedError } from './store/guard.js';
 import type { Store } from './store/store.js';
+import type { Authorize } from './core/authorize.js';
+import type { BeforeMessage } from './core/message-gate.js';
+import { buildGates } from './gate/gates.js';
+import type { Mount } from './library-mount.js';
+
+import type { WebhookEndpoint } from './webhooks/index.js';
+import { webhookEndpointsFrom } from './webhooks/config.js';
+import { setUpWebhooks } from './webhooks/wiring.js';
+
+/** In-process hooks of library mode (createRoomcast) and of embedders calling startServer. */
+export interface StartExtras {
+  beforeMessage?: BeforeMessage;
+  authorize?: Authorize;
+  webhookEndpoints?: WebhookEndpoint[];
+  /** Library mode (library.ts): served through the application's own server, no port of its own. */
+  mount?: Mount;
+}
 
 export interface RoomcastServer {
   /** `http://host:port` as bound (the real port when 0 was asked for). */
@@ -27,6 +44,8 @@ export interface RoomcastServer {
   readonly port: number;
   readonly core: Core;
   readonly store: Store;
+  /** Reads the --filter-words and --filter-patterns lists again (the CLI's SIGHUP); a bad list keeps the old ones, logged. */
+  reloadFilter(): void;
   /** Graceful stop: refuse new connections, close clients with 1001, flush the store. */
   close(): Promise<void>;
 }
@@ -34,13 +53,19 @@ export interface RoomcastServer {
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** Starts roomcast in embedded mode (SQLite + in-process broker). */
-export async function startServer(options: Partial<ServerConfig> = {}, logger?: Logger): Promise<RoomcastServer> {
+export async function startServer(options: Partial<ServerConfig> = {}, logger?: Logger, extras: StartExtras = {}): Promise<RoomcastServer> {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options };
   checkConfig(config);
+  const webhookEndpoints = [...webhookEndpointsFrom(config), ...(extras.webhookEndpoints ?? [])];
   const tls = config.tlsCert ? { cert: readPem(config.tlsCert, '--tls-cert'), key: readPem(config.tlsKey, '--tls-key') } : undefined;
   const jwt = config.auth === 'guest' ? null : openJwtVerifier(config);
   const log = logger ?? createLogger(config.logLevel);
-  const store = await openStore(config, log);
+  // Filter, hook URL, in-process hook: one chain; a list that cannot be loaded stops the start here.
+  const gates = buildGates(config, log, extras.beforeMessage);
+  const opened = await openStore(config, log);
+  // With webhooks, the core's room and member writes carry their events (webhooks/wiring.ts).
+  const webhooks = setUpWebhooks(opened, { endpoints: webhookEndpoints, maxAgeMs: config.webhookMaxAgeMs, timeoutMs: config.webhookTimeoutMs, unreachedDelayMs: config.unreachedDelayMs, clustered: Boolean(config.postgresUrl), nodeId: config.nodeId }, log);
+  const store = webhooks?.store ?? opened;
   // Redis reconnects call back into the core, which is made after the broker.
   let coreRef: Core | undefined;
   let broker: Broker;
@@ -71,6 +96,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     log,
     clustered: Boolean(config.redisUrl),
     ...(auth.acceptsTokens ? { verifyToken: (token: string) => auth.verifyToken(token) } : {}),
+    ...(extras.authorize ? { authorize: extras.authorize } : {}),
+    ...(gates.beforeMessage ? { beforeMessage: gates.beforeMessage } : {}),
     config: {
       ...DEFAULT_CHAT_CONFIG,
       maxText: config.maxText,
@@ -92,11 +119,12 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     },
   });
   coreRef = core;
+  await webhooks?.start((userId) => core.membership.isOnline(userId));
   const gateway = new Gateway(
     core,
     auth,
     {
-      path: '/ws',
+      path: extras.mount?.wsPath ?? '/ws',
       maxConnPerIp: config.maxConnPerIp,
       maxUnauthPerIp: config.maxUnauthPerIp,
       heartbeatMs: config.heartbeatMs,
@@ -118,6 +146,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     auth,
     log,
     apiKey: config.apiKey,
+    apiKeysFile: config.apiKeys,
+    mint: { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience },
     tls,
     connectionCount: () => gateway.connectionCount,
     httpRate: config.httpRate,
@@ -125,12 +155,19 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     metricsToken: config.metricsToken,
     // Its listener binds in app.listen and closes in app.close (below).
     metricsAddress: config.metricsAddress,
+    ...(webhooks ? { webhooks: { endpoints: webhooks.endpoints, stats: webhooks.stats, backlog: () => opened.outboxBacklog() } } : {}),
   });
-  app.server.on('upgrade', gateway.handleUpgrade);
-  gateway.guard(app.server);
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let bound: { url: string; port: number };
+  if (extras.mount) {
+    bound = await extras.mount.attach(app, gateway.handleUpgrade);
+  } else {
+    app.server.on('upgrade', gateway.handleUpgrade);
+    gateway.guard(app.server);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    bound = { url: `${tls ? 'https' : 'http'}://${host}:${address.port}`, port: address.port };
+  }
 
   const prune = setInterval(() => {
     store.pruneDedup(Date.now() - core.config.dedupWindowMs).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
@@ -139,17 +176,21 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
 
   let closing: Promise<void> | null = null;
   return {
-    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
-    port: address.port,
+    url: bound.url,
+    port: bound.port,
     core,
     store,
+    reloadFilter: () => gates.reload(),
     close() {
       closing ??= (async () => {
         clearInterval(prune);
         await gateway.close();
+        extras.mount?.detach();
         await app.close();
+        await webhooks?.stop();
         await store.close();
         await broker.close();
+        gates.close();
       })();
       return closing;
     },

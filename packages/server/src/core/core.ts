@@ -1,4 +1,5 @@
 import type { Broker, BrokerMessage } from '../broker/broker.js';
+import type { Authorize } from './authorize.js';
 import type { Store } from '../store/store.js';
 import { ClusterSync } from './cluster-sync.js';
 import type { ChatConfig } from './config.js';
@@ -10,8 +11,10 @@ import { FrameIntake } from './intake.js';
 import { ResumeBudgets } from './limits.js';
 import type { Logger } from './logger.js';
 import { Membership } from './membership.js';
+import { MessageGate, type BeforeMessage } from './message-gate.js';
 import { Outbound } from './outbound.js';
 import { Quotas } from './quotas.js';
+import { RoomModerator } from './room-moderation.js';
 import { RETENTION_SWEEP_MS, RetentionSweeper } from './retention.js';
 import { SessionRegistry } from './registry.js';
 import { Sessions } from './sessions.js';
@@ -26,6 +29,13 @@ export interface CoreOptions {
   /** Several nodes share the broker (cluster mode): cross-node ordering and sweeps are on. */
   clustered: boolean;
   verifyToken?: ((token: string) => Promise<VerifiedToken>) | undefined;
+  /** The application's veto on create / join / send / history (core/authorize.ts). */
+  authorize?: Authorize | undefined;
+  /**
+   * What text messages and edits pass before they are stored (server.ts chains the filter, the
+   * hook URL and the in-process hook into this one); absent: none, and the send path is unchanged.
+   */
+  beforeMessage?: BeforeMessage | undefined;
   /** Clock, ms since epoch; injectable for tests. */
   now?: () => number;
   /** How often rooms are checked for users of crashed nodes (brokers with `sweep`), ms. */
@@ -63,13 +73,14 @@ export function createCore(o: CoreOptions): Core {
   // The broker's messages go to ClusterSync, which needs the services made before it.
   let cluster: ClusterSync | undefined;
   const inbound = (m: BrokerMessage): void => cluster?.onBrokerMessage(m);
-  const delivery = new Delivery({ store, broker, outbound, quotas, stats, work, log, now, clustered: o.clustered, gapMs: o.gapMs ?? 200, inbound });
+  const delivery = new Delivery({ store, broker, outbound, quotas, stats, work, log, now, clustered: o.clustered, gapMs: o.gapMs ?? 200, inbound, gate: o.beforeMessage ? new MessageGate(o.beforeMessage, config.maxText, log) : undefined });
   const membership = new Membership({ store, broker, delivery, registry, directory, now, work, log, presenceGraceMs: config.presenceGraceMs });
   // Shared by sessions (reserved at welcome, returned at close) and intake (spent per frame).
   const resume = new ResumeBudgets(config.resumeBurst, now());
   const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound, resume });
+  const moderation = new RoomModerator({ store, delivery, membership, registry, log, now });
   cluster = new ClusterSync({ broker, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
-  const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, verifyToken: o.verifyToken };
+  const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, moderation, verifyToken: o.verifyToken, authorize: o.authorize };
   const intake = new FrameIntake({ config, stats, log, now, work, failures: new Failures(stats, log, now), handlers, resume });
   // Checking a few times per timeout ends a stalled reader soon after its time is up.
   const stallSweep = setInterval(() => outbound.sweep(registry.sessions, now()), Math.max(50, Math.min(1000, Math.floor(config.sendTimeoutMs / 4))));

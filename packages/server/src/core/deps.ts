@@ -1,10 +1,12 @@
 import type { Broker } from '../broker/broker.js';
+import type { Authorize } from './authorize.js';
 import type { Store } from '../store/store.js';
 import type { ChatConfig } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { PublicRoomDirectory } from './directory.js';
 import type { Logger } from './logger.js';
 import type { Membership } from './membership.js';
+import type { Moderation } from './moderation-types.js';
 import type { Quotas } from './quotas.js';
 import type { SessionRegistry } from './registry.js';
 import type { Sessions } from './sessions.js';
@@ -37,6 +39,10 @@ export interface HandlerDeps {
   readonly delivery: Delivery;
   readonly membership: Membership;
   readonly sessions: Sessions;
+  /** Roles, bans, mutes, slow mode (room-moderation.ts); `core.moderation` for the server API. */
+  readonly moderation: Moderation;
   /** Verifies a JWT for `auth` refreshes; absent when the server accepts guests only. */
   readonly verifyToken: ((token: string) => Promise<VerifiedToken>) | undefined;
+  /** The application's veto on create / join / send / history (library mode); absent: none. */
+  readonly authorize: Authorize | undefined;
 }
