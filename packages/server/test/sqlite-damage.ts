@@ -54,22 +54,31 @@ export function pageSize(file: string): number {
   return size === 1 ? 65_536 : size;
 }
 
-/** Overwrites every byte from page `first` (1-based) to the end with fixed pseudo-random bytes. */
+/**
+ * Overwrites every page from page `first` (1-based) to the end with fixed pseudo-random bytes,
+ * except the schema's own pages (sqlite_schema outgrows page 1 as tables are added): what is
+ * garbled is the data, and the file still opens, as when a disk fails under the rows.
+ */
 export function garbleFrom(file: string, first: number): void {
   const size = pageSize(file);
+  const db = new BetterSqlite3(file, { readonly: true });
+  const schemaPages = new Set(db.prepare("select pageno from dbstat where name = 'sqlite_schema'").pluck().all() as number[]);
+  db.close();
   const fd = openSync(file, 'r+');
   try {
-    const start = (first - 1) * size;
-    const junk = Buffer.alloc(fstatSync(fd).size - start);
+    const pages = Math.ceil(fstatSync(fd).size / size);
+    const junk = Buffer.alloc(size);
     let x = 0x2545f491;
-    for (let i = 0; i < junk.length; i++) {
-      // xorshift32: the same bytes every run, so a failure reproduces.
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      junk[i] = x & 0xff;
+    for (let page = first; page <= pages; page++) {
+      for (let i = 0; i < size; i++) {
+        // xorshift32: the same bytes every run, so a failure reproduces.
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        junk[i] = x & 0xff;
+      }
+      if (!schemaPages.has(page)) writeSync(fd, junk, 0, size, (page - 1) * size);
     }
-    writeSync(fd, junk, 0, junk.length, start);
   } finally {
     closeSync(fd);
   }

@@ -46,6 +46,14 @@ export interface DamageWatch {
  * With a `watch`, a damaged database is `internal` instead, and from then on every call but
  * `close` is refused without touching the file.
  */
+/**
+ * Methods that answer from memory, synchronously (the outbox's routing): never refused, since a
+ * refusal would be a rejected promise where the caller expects a value (and nobody would catch it).
+ */
+const LOCAL_METHODS = new Set(['configureOutbox', 'outboxWants', 'onOutboxWrite']);
+/** Methods that hand out a part of the store: the part is guarded the same way. */
+const PART_METHODS = new Set(['idempotency']);
+
 export function guardStore<T extends object>(store: T, watch?: DamageWatch): T {
   const fail = (method: string) => (err: unknown): never => {
     const damage = watch?.damaged(err, method);
@@ -57,6 +65,8 @@ export function guardStore<T extends object>(store: T, watch?: DamageWatch): T {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       const method = String(prop);
+      if (LOCAL_METHODS.has(method)) return value.bind(target);
+      if (PART_METHODS.has(method)) return (...args: unknown[]) => guardStore(value.apply(target, args) as object, watch);
       return (...args: unknown[]) => {
         const refused = method === 'close' ? null : watch?.refusal(method);
         if (refused) return Promise.reject(refused);
