@@ -59,6 +59,7 @@ export function sendResult(reply: Record<string, unknown>, id: string): SendResu
     duplicate: reply.duplicate === true,
   };
   if (typeof reply.online === 'boolean') result.online = reply.online;
+  if (typeof reply.text === 'string') result.text = reply.text;
   return result;
 }
 
@@ -83,7 +84,8 @@ export function ownMessage(r: SendResult, content: PostContent, me: UserRef | nu
     m.binary = { mime: content.mime, size: content.data.byteLength, ...(content.name ? { name: content.name } : {}), url };
     m.data = content.data;
   } else {
-    m.text = content.text;
+    // What was stored: a moderation hook or the filter may have changed the text.
+    m.text = r.text ?? content.text;
   }
   return m;
 }

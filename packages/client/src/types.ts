@@ -148,6 +148,8 @@ export interface SendResult {
   id: string;
   /** The server had this message already (a retry after a reconnect); nothing was stored twice. */
   duplicate: boolean;
+  /** The text as stored, when the server changed it (a moderation hook's replacement, a filter's mask). */
+  text?: string;
 }
 
 export interface HistoryOptions {

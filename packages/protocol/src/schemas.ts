@@ -122,8 +122,11 @@ export const UpdateRequest = op('update', {
   /** Extension: slow mode, seconds between one member's messages (at most a day); 0 or null: off. */
   slowMode: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 86_400 }), Type.Null()])),
 });
-/** Extension (moderation): ms since epoch when a ban or mute ends; absent: until lifted. */
-const Until = Type.Integer({ minimum: 1 });
+/**
+ * Extension (moderation): ms since epoch when a ban or mute ends; absent: until lifted. At most
+ * the end of year 9999 (a Date beyond ~8.64e15 ms does not exist); the server also wants it in the future.
+ */
+const Until = Type.Integer({ minimum: 1, maximum: 253_402_300_799_999 });
 /** Extension: the owner (or a server admin) makes a member an admin of the room, or a member again. */
 export const RoleRequest = op('role', { room: RoomId, user: UserId, role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) });
 /** Extension: the owner or an admin bans a user from the room (kicked, and kept out until lifted). */

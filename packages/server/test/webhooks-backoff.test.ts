@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_BACKOFF } from '../src/webhooks/backoff.js';
 import { webhookEndpointsFrom } from '../src/webhooks/config.js';
+import { previewOf } from '../src/webhooks/unreached.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { tempDir } from './helpers.js';
 import { writeFileSync } from 'node:fs';
@@ -28,11 +29,35 @@ describe('webhook endpoints from the configuration', () => {
   });
   it('refuses mistakes with a sentence naming the fix', () => {
     expect(() => webhookEndpointsFrom({ ...base, webhookSecret: '', webhookUrl: 'http://a.example/h' })).toThrow(/needs --webhook-secret/);
-    expect(() => webhookEndpointsFrom({ ...base, webhookUrl: 'ftp://a.example/h' })).toThrow(/must be http\(s\) URLs/);
+    expect(() => webhookEndpointsFrom({ ...base, webhookUrl: 'ftp://a.example/h' })).toThrow(/must be an http\(s\) URL/);
     expect(() => webhookEndpointsFrom({ ...base, webhookSecret: 'short', webhookUrl: 'http://a.example/h' })).toThrow(/at least 16/);
     const file = join(tempDir(), 'bad.json');
     writeFileSync(file, JSON.stringify([{ url: 'https://x.example/h', events: ['message.sent'] }]));
     expect(() => webhookEndpointsFrom({ ...base, webhooksFile: file })).toThrow(/unknown event types message\.sent/);
     expect(webhookEndpointsFrom(DEFAULT_CONFIG)).toEqual([]);
+  });
+  it('refuses credentials in a URL, and names endpoints without their query (a token there stays out of /metrics, the status and the logs)', () => {
+    let message = '';
+    try {
+      webhookEndpointsFrom({ ...base, webhookUrl: 'https://bob:hunter2@push.example/h' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/must not carry a user name or password/);
+    expect(message).not.toContain('hunter2');
+    const [a, b] = webhookEndpointsFrom({ ...base, webhookUrl: 'https://push.example/h?token=s3cret,https://push.example/h?token=other' });
+    expect(a?.name).toMatch(/^https:\/\/push\.example\/h\?#[0-9a-f]{8}$/);
+    expect(a?.name).not.toContain('s3cret');
+    expect(b?.name).not.toBe(a?.name);
+  });
+});
+
+describe('message.unreached preview', () => {
+  it('counts code points, so an emoji at the cut is kept whole', () => {
+    const text = `${'a'.repeat(138)}😀😀😀`;
+    const preview = previewOf(text);
+    expect(Array.from(preview)).toHaveLength(140);
+    expect(preview.endsWith('😀…')).toBe(true);
+    expect(previewOf('short 😀')).toBe('short 😀');
   });
 });

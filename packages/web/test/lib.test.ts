@@ -247,3 +247,19 @@ describe('user colours and dates', () => {
     expect(fullDate(ts, 'zh-CN')).toContain('2026年12月1日星期二');
   });
 });
+
+describe('failed sends', () => {
+  it('offer Retry only when a retry can work: never for moderation refusals', async () => {
+    const { canRetry } = await import('../src/lib/sending.js');
+    const failed = (errorCode: string) => ({ state: 'failed', errorCode }) as Parameters<typeof canRetry>[0];
+    for (const code of ['rejected', 'banned', 'muted', 'too_large', 'forbidden']) expect(canRetry(failed(code))).toBe(false);
+    for (const code of ['slow_mode', 'rate_limited', 'unavailable']) expect(canRetry(failed(code))).toBe(true);
+  });
+
+  it('explain the moderation refusals in both languages', () => {
+    for (const key of ['err.rejected', 'err.banned', 'err.muted', 'err.slow_mode'] as const) {
+      expect(en[key]).toBeTruthy();
+      expect(zh[key]).toBeTruthy();
+    }
+  });
+});

@@ -24,6 +24,20 @@ export type GateVerdict = { action: 'allow' } | { action: 'reject'; reason: stri
 export type BeforeMessage = (input: GateInput) => GateVerdict | Promise<GateVerdict>;
 
 const ALLOW: GateVerdict = { action: 'allow' };
+/** Posts one room may have waiting in the gate; past it a post is refused with `unavailable`. */
+export const MAX_WAITING_PER_ROOM = 1000;
+
+/**
+ * What is wrong with a gate's replacement text, checked like a client's text (not empty, no
+ * U+0000, at most --max-text UTF-16 units), or null when it can be stored. One check for the hook
+ * URL and the in-process gate.
+ */
+export function replacementProblem(text: unknown, maxText: number): string | null {
+  if (typeof text !== 'string' || text.trim() === '') return 'a replace answer needs a non-empty "text"';
+  if (text.includes('\u0000')) return 'the replacement contains the NUL character (U+0000)';
+  if (text.length > maxText) return `the replacement is longer than --max-text (${maxText})`;
+  return null;
+}
 const ALLOWED: Promise<GateVerdict> = Promise.resolve(ALLOW);
 
 /**
@@ -65,6 +79,8 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 export class MessageGate {
   /** Per room, the turn of the latest post: resolved once that post was released (or refused). */
   private readonly tails = new Map<string, Promise<void>>();
+  /** Per room, the posts passed and not yet released or refused. */
+  private readonly counts = new Map<string, number>();
 
   constructor(
     private readonly check: BeforeMessage,
@@ -77,6 +93,11 @@ export class MessageGate {
    * its place in the room's order. Rejects with `rejected` (the verdict's reason) or the gate's error.
    */
   pass<T>(room: string, input: GateInput | null, release: (text: string | undefined) => Promise<T>): Promise<T> {
+    const count = this.counts.get(room) ?? 0;
+    if (count >= MAX_WAITING_PER_ROOM) {
+      return Promise.reject(new ChatError('unavailable', `${MAX_WAITING_PER_ROOM} messages of this room are already waiting for moderation; retry in a moment`));
+    }
+    this.counts.set(room, count + 1);
     const verdict = input ? this.ask(input) : ALLOWED;
     // A refusal may come before the room's earlier posts are released: handled then, not unhandled now.
     verdict.catch(() => {});
@@ -86,6 +107,9 @@ export class MessageGate {
     this.tails.set(room, turn);
     const finish = (): void => {
       done();
+      const left = (this.counts.get(room) ?? 1) - 1;
+      if (left > 0) this.counts.set(room, left);
+      else this.counts.delete(room);
       if (this.tails.get(room) === turn) this.tails.delete(room);
     };
     const ready = before ? before.then(() => verdict) : verdict;
@@ -132,7 +156,7 @@ export class MessageGate {
     }
     if (action === 'replace') {
       const text = (v as { text?: unknown }).text;
-      if (typeof text === 'string' && text.trim() !== '' && text.length <= this.maxText) return text === input.text ? ALLOW : { action: 'replace', text };
+      if (replacementProblem(text, this.maxText) === null) return text === input.text ? ALLOW : { action: 'replace', text: text as string };
     }
     this.log.warn({ room: input.room, verdict: String(action) }, 'beforeMessage answered with an unusable verdict; the message was refused');
     throw new ChatError('unavailable', 'the moderation check gave an answer the server cannot use; retry in a moment');

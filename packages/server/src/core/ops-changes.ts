@@ -1,4 +1,4 @@
-import { MAX_REACTIONS_PER_MESSAGE, type RequestOf } from '@roomcast/protocol';
+import { MAX_REACTIONS_PER_MESSAGE, type RequestOf, type RoomInfo } from '@roomcast/protocol';
 import type { AppendResult } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
@@ -10,7 +10,7 @@ import { checkMessage } from './messages.js';
 // racing on one message cannot both pass a check that only one may), delivered live, and
 // streamed again by `join {since}`.
 
-type ChangeDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery' | 'moderation'>;
+type ChangeDeps = Pick<HandlerDeps, 'config' | 'membership' | 'delivery' | 'moderation' | 'store'>;
 
 export async function edit(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'edit'>): Promise<void> {
   checkMessage(d.config, req);
@@ -23,10 +23,18 @@ export async function edit(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'e
 export async function unsend(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'unsend'>): Promise<void> {
   const room = await d.membership.requireMember(ctx.session, req.room);
   const u = ctx.session.user;
-  // The owner, the room's admins and server admins may unsend anyone's message.
-  const moderator = u.admin || (room.owner !== null && room.owner === u.id) || (await d.moderation.isModerator(u, room));
+  // The owner and server admins may unsend anyone's message; the room's admins their members'
+  // (not the owner's or another admin's: they may not ban or mute them either).
+  const moderator = u.admin || (room.owner !== null && room.owner === u.id) || ((await d.moderation.isModerator(u, room)) && !(await byModerator(d, room, req.seq, u.id)));
   const change = { kind: 'unsend' as const, target: req.seq, windowMs: d.config.editWindowMs, moderator };
   await d.delivery.post(ctx, room, { change }, {}, (res) => ({ room: res.room, ...(res.already ? { already: true } : { seq: res.seq }), target: req.seq }));
+}
+
+/** Whether message `seq` was sent by someone else who moderates the room (its owner or an admin). */
+async function byModerator(d: ChangeDeps, room: RoomInfo, seq: number, self: string): Promise<boolean> {
+  const m = await d.store.getMessage(room.id, seq);
+  if (!m || m.from.id === self) return false;
+  return (room.owner !== null && room.owner === m.from.id) || (await d.store.memberRole(room.id, m.from.id)) === 'admin';
 }
 
 export async function react(d: ChangeDeps, ctx: RequestContext, req: RequestOf<'react'>): Promise<void> {

@@ -6,7 +6,7 @@ import { ChatError } from './errors.js';
 import { userRef } from './events.js';
 import type { Logger } from './logger.js';
 import type { Membership } from './membership.js';
-import { bannedFromRoom, mutedIn, serverBanReason, slowModeWait } from './moderation-errors.js';
+import { bannedFromRoom, MAX_UNTIL, mutedIn, serverBanReason, slowModeWait } from './moderation-errors.js';
 import type { Moderation, ModerationActor } from './moderation-types.js';
 import { disconnectUser, kickMember } from './moderation.js';
 import type { SessionRegistry } from './registry.js';
@@ -83,7 +83,9 @@ export class RoomModerator implements Moderation {
 
   private checkUntil(until: number | null | undefined): number | null {
     if (until === undefined || until === null) return null;
-    if (!Number.isFinite(until) || until <= this.d.now()) throw new ChatError('bad_request', '"until" must be a time in the future, in ms since epoch; leave it out for "until lifted"');
+    if (!Number.isSafeInteger(until) || until <= this.d.now() || until > MAX_UNTIL) {
+      throw new ChatError('bad_request', `"until" must be a time in the future, in ms since epoch, and at most ${MAX_UNTIL} (the end of year 9999); leave it out for "until lifted"`);
+    }
     return until;
   }
 

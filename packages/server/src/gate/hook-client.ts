@@ -3,7 +3,7 @@ import https from 'node:https';
 import { signBody, SIGNATURE_HEADER } from '../auth/signature.js';
 import { ChatError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { BeforeMessage, GateInput, GateVerdict } from '../core/message-gate.js';
+import { replacementProblem, type BeforeMessage, type GateInput, type GateVerdict } from '../core/message-gate.js';
 
 // The moderation hook (--hook-url): each text message and edit is POSTed to the app's backend,
 // which answers allow, reject or replace. A hook that is slow, down or answers nonsense is a
@@ -142,9 +142,9 @@ export class HookClient {
       return { action: 'reject', reason };
     }
     if (a.action === 'replace') {
-      if (typeof a.text !== 'string' || a.text.trim() === '') throw new HookFailure('a replace answer needs a non-empty "text"');
-      if (a.text.length > this.o.maxText) throw new HookFailure(`the replacement is longer than --max-text (${this.o.maxText})`);
-      return { action: 'replace', text: a.text };
+      const problem = replacementProblem(a.text, this.o.maxText);
+      if (problem) throw new HookFailure(problem);
+      return { action: 'replace', text: a.text as string };
     }
     throw new HookFailure('the answer is not {"action":"allow"}, {"action":"reject","reason":…} or {"action":"replace","text":…}');
   }

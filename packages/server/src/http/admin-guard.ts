@@ -1,11 +1,12 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Core } from '../core/core.js';
 import { ChatError, toErrorBody } from '../core/errors.js';
 import { holdsNul } from '../core/limits.js';
 import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/store.js';
 import { allows, type ApiKeys, type Scope, SCOPE_HELP } from './api-keys.js';
-import { problem } from './files.js';
+import { problem, refuseServerBanned } from './files.js';
 
 // What every server API route shares: who may call it (a key of the right scope, or an admin's
 // token), how failures are answered, and paging.
@@ -78,6 +79,18 @@ export function adminGuard(auth: Authenticator, keys: ApiKeys) {
   };
 }
 
+/**
+ * Adds to every route of the scope (`app`) the ban check of an admin user's sign-in token, after
+ * the guard names the caller and before anything else (idempotency, the handler). API keys are
+ * not users and are unaffected.
+ */
+export function refuseBannedAdmins(app: FastifyInstance, store: Pick<Store, 'getBan'>, now: () => number): void {
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
+    const c = req.adminCaller;
+    return c?.kind === 'user' ? refuseServerBanned(store, reply, c.id, now()) : undefined;
+  });
+}
+
 /** The server-side messages API's guard: API keys only (never a sign-in token); off without keys. */
 export function keyGuard(keys: ApiKeys) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -126,7 +139,8 @@ const STATUS: Record<string, number> = {
 export function failWith(log: Logger, reply: FastifyReply, err: unknown) {
   const { body, unexpected } = toErrorBody(err);
   if (unexpected) log.error({ err }, 'admin API request failed');
-  return problem(reply, STATUS[body.code] ?? 500, body.code, body.message);
+  // The whole body: `banned` and `muted` carry `until`, `slow_mode` carries `retryAfter`.
+  return reply.code(STATUS[body.code] ?? 500).send({ error: body });
 }
 
 /** Refuses NUL in what reaches a query (PostgreSQL cannot hold it in text and would fail). */

@@ -9,7 +9,14 @@ export const { RoomId, UserId, ClientMsgId, MsgSeq, Meta, Title, Capacity, Visib
 
 /** Every failure: {error: {code, message}} with a protocol error code. */
 export const ErrorBody = Type.Object(
-  { error: Type.Object({ code: Type.String({ description: 'a protocol error code (docs/protocol.md)' }), message: Type.String() }) },
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'a protocol error code (docs/protocol.md)' }),
+      message: Type.String(),
+      until: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: '`banned`, `muted`: when it ends (ms since epoch; null: until lifted)' })),
+      retryAfter: Type.Optional(Type.Integer({ description: '`slow_mode`: ms until the next message may go' })),
+    }),
+  },
   { description: 'A failure: a protocol error code and a sentence saying what to do' },
 );
 

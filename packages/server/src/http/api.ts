@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_HISTORY_PAGE } from '@roomcast/protocol';
+import { DEFAULT_HISTORY_PAGE, type RoomInfo } from '@roomcast/protocol';
 import type { Core } from '../core/core.js';
 import { ChatError } from '../core/errors.js';
 import { holdsNul } from '../core/limits.js';
 import { historyPage } from '../core/history.js';
 import { checkMessage, historyBytes } from '../core/messages.js';
 import type { PostBody } from '../core/delivery.js';
+import { postRefused } from '../core/moderation-errors.js';
 import { failWith } from './admin-guard.js';
 import { errors, HistoryQuery, KEY_OR_ADMIN, MessagePage, Posted, PostMessageBody, RoomParams } from './api-schemas.js';
 import { IdempotencyHeaders } from './idempotency.js';
@@ -24,7 +25,24 @@ export function sameKey(given: string, expected: string): boolean {
 }
 
 /** What the server-side API uses: the same services and checks as the socket's `send` and `history`. */
-export type MessagesCore = Pick<Core, 'config' | 'log' | 'store' | 'membership' | 'delivery'>;
+export type MessagesCore = Pick<Core, 'config' | 'log' | 'store' | 'membership' | 'delivery' | 'now'>;
+
+/**
+ * A post `from` a user obeys moderation as the socket's `send` does: refused with `banned` (the
+ * user is banned from the server or the room) or `muted`, with `until`. Slow mode is the
+ * socket's pacing of people and does not apply; posts as the system are never refused.
+ */
+async function refuseModerated(core: MessagesCore, room: RoomInfo, user: string): Promise<void> {
+  const now = core.now();
+  const [server, banned, gate] = await Promise.all([
+    core.store.getBan(null, user, now),
+    core.store.getBan(room.id, user, now),
+    room.direct ? null : core.store.postGate(room.id, user, now),
+  ]);
+  if (server) throw postRefused('banned', user, null, server.until);
+  if (banned) throw postRefused('banned', user, room.id, banned.until);
+  if (gate?.mutedUntil !== undefined) throw postRefused('muted', user, room.id, gate.mutedUntil);
+}
 
 type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -48,6 +66,7 @@ export function registerApiRoutes(app: FastifyInstance, core: MessagesCore, guar
         checkMessage(core.config, req.body);
         const room = await core.membership.loadRoom(req.params.room);
         const from = req.body.from ?? { id: 'system', name: 'system' };
+        if (req.body.from) await refuseModerated(core, room, from.id);
         const body: PostBody = { text: req.body.text };
         if (req.body.meta) body.meta = req.body.meta;
         if (req.body.id) body.clientId = req.body.id;

@@ -20,6 +20,8 @@ export function answerErrorsAsJson(app: FastifyInstance, log: FastifyBaseLogger)
   app.setErrorHandler((err: { validation?: unknown; statusCode?: number; message: string }, _req, reply) => {
     if (err instanceof HttpProblem) return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
     if (err.validation) return reply.code(400).send({ error: { code: 'bad_request', message: err.message } });
+    // A body over the limit (FST_ERR_CTP_BODY_TOO_LARGE) is the protocol's `too_large`, as on the socket.
+    if (err.statusCode === 413) return reply.code(413).send({ error: { code: 'too_large', message: `${err.message}; send a smaller body` } });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
     log.error({ err }, 'HTTP request failed');
     return reply.code(500).send({ error: { code: 'internal', message: 'the server failed to handle this request; it was logged' } });

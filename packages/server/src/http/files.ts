@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROOM_ID_PATTERN } from '@roomcast/protocol';
 import type { Authenticator } from '../auth/authenticator.js';
 import { LinkKeys } from '../auth/link-keys.js';
+import { bannedFromServer } from '../core/moderation-errors.js';
 import type { Store } from '../store/store.js';
 
 // Binary messages' bytes, for members only. A browser's <img> cannot send headers, so the URL
@@ -48,6 +49,16 @@ export function problem(reply: FastifyReply, status: number, code: string, messa
   return reply.code(status).send({ error: { code, message } });
 }
 
+/**
+ * A server-wide ban covers HTTP too: 403 `banned` (with `until`) for a credential of a user who
+ * is banned from the server, read from the store at each request (one primary-key read), so a
+ * ban made on any node holds at once. Undefined when the user is not banned.
+ */
+export async function refuseServerBanned(store: Pick<Store, 'getBan'>, reply: FastifyReply, userId: string, now: number) {
+  const ban = await store.getBan(null, userId, now);
+  return ban ? reply.code(403).send({ error: bannedFromServer(ban.until).toBody() }) : undefined;
+}
+
 export function registerFileRoutes(app: FastifyInstance, store: Store, auth: Authenticator): void {
   app.get<{ Params: { room: string; seq: string } }>('/api/rooms/:room/files/:seq', async (req, reply) => {
     const { room } = req.params;
@@ -58,6 +69,9 @@ export function registerFileRoutes(app: FastifyInstance, store: Store, auth: Aut
     }
     const user = await requester(req, store, auth);
     if (!user.ok) return problem(reply, 401, 'unauthorized', user.message);
+    // A server-wide ban refuses the user's file keys and tokens here too (403 banned, with until).
+    const banned = await refuseServerBanned(store, reply, user.id, Date.now());
+    if (banned) return banned;
     // Admins count as members of every room (they read its history too).
     if (!user.admin && !(await store.isMember(room, user.id))) {
       return problem(reply, 403, 'not_member', `only members of room "${room}" can fetch its files`);

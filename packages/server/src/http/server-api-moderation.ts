@@ -2,9 +2,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mintToken } from '../auth/mint.js';
 import { ChatError } from '../core/errors.js';
+import { MAX_UNTIL } from '../core/moderation-errors.js';
 import type { Moderation } from '../core/moderation-types.js';
 import { type ApiCore, moderationOf, SYSTEM } from './api-core.js';
-import { callerOf, failWith, noNul } from './admin-guard.js';
+import { callerOf, failWith, noNul, refuseBannedAdmins } from './admin-guard.js';
 import { errors, KEY_OR_ADMIN, Ok, RoomId, RoomParams, RoomUserParams, UserId, UserParams } from './api-schemas.js';
 import { IdempotencyHeaders } from './idempotency.js';
 
@@ -20,7 +21,7 @@ export interface MintSettings {
   audience: string;
 }
 
-const Until = Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'ms since epoch; null or absent: until lifted' }));
+const Until = Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_UNTIL }), Type.Null()], { description: 'ms since epoch, in the future and at most the end of year 9999; null or absent: until lifted' }));
 const Ban = Ok({ room: Type.Union([Type.String(), Type.Null()]), user: Type.String(), until: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]), at: Type.Integer() });
 const Mute = Ok({ room: Type.String(), user: Type.String(), until: Type.Union([Type.Integer(), Type.Null()]), at: Type.Integer() });
 const BanBody = Type.Object({ until: Until, reason: Type.Optional(Type.String({ maxLength: 500 })) });
@@ -51,6 +52,8 @@ export function registerModerationRoutes(app: FastifyInstance, core: ApiCore, gu
   const users = { tags: ['users'], security: KEY_OR_ADMIN };
   const mod = { tags: ['moderation'], security: KEY_OR_ADMIN };
   const w = { headers: IdempotencyHeaders };
+  // A server-banned admin's token is refused on every route of this scope (rooms, users, webhooks …).
+  refuseBannedAdmins(app, core.store, core.now);
 
   app.post<{ Params: { user: string }; Body: Static<typeof BanBody> }>(
     '/api/users/:user/ban',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { signBody } from '../auth/signature.js';
 import type { WebhookEndpoint, WebhookEvent } from './types.js';
 
@@ -19,9 +20,20 @@ export interface UrlEndpointOptions {
   timeoutMs: number;
 }
 
+/**
+ * How a URL is named in /metrics, the status route, the logs and the outbox: its origin and path.
+ * A query string may hold a token, so it is shown only as a short hash (two URLs that differ in
+ * the query alone still get two names).
+ */
+export function endpointName(url: string): string {
+  const u = new URL(url);
+  const query = u.search ? `?#${createHash('sha256').update(u.search).digest('hex').slice(0, 8)}` : '';
+  return `${u.origin}${u.pathname}${query}`;
+}
+
 export function urlEndpoint(o: UrlEndpointOptions): WebhookEndpoint {
   const endpoint: WebhookEndpoint = {
-    name: o.url,
+    name: endpointName(o.url),
     async deliver(event: WebhookEvent, body: string): Promise<void> {
       let res: Response;
       try {

@@ -88,10 +88,16 @@ export class UnreachedChecker {
       told.push(cand.user.id);
       if (!sum) continue;
       const last: Record<string, unknown> = { id: sum.last.id, seq: sum.last.seq, from: sum.last.from, ts: sum.last.ts };
-      if (sum.last.text !== undefined) last.preview = sum.last.text.length > PREVIEW_CHARS ? `${sum.last.text.slice(0, PREVIEW_CHARS - 1)}…` : sum.last.text;
+      if (sum.last.text !== undefined) last.preview = previewOf(sum.last.text);
       if (sum.last.mime !== undefined) last.mime = sum.last.mime;
       events.push(outboxEvent('message.unreached', null, { room: c.room, user: cand.user, count: sum.count, firstSeq: sum.firstSeq, lastSeq: sum.lastSeq, last }, this.now()));
     }
     await this.o.store.finishUnreachedCheck(c, upTo, events, told, this.now() + this.o.delayMs);
   }
+}
+
+/** The start of a text for a notification: at most PREVIEW_CHARS code points (an emoji is never cut in half). */
+export function previewOf(text: string): string {
+  const points = Array.from(text);
+  return points.length > PREVIEW_CHARS ? `${points.slice(0, PREVIEW_CHARS - 1).join('')}…` : text;
 }

@@ -77,7 +77,7 @@ function settle(r: RoomState, key: string, err?: unknown): void {
  * Refusals that sending the same thing again cannot cure: the message itself is wrong (too long,
  * malformed) or we may not post here. They get Edit and Discard, never Retry.
  */
-const FINAL = new Set(['too_large', 'bad_request', 'forbidden', 'room_not_found', 'user_not_found', 'unauthorized']);
+const FINAL = new Set(['too_large', 'bad_request', 'forbidden', 'room_not_found', 'user_not_found', 'unauthorized', 'rejected', 'banned', 'muted']);
 
 /** Whether a failed line's Retry could work (a refusal for now, a lost connection). */
 export function canRetry(line: MsgLine): boolean {
