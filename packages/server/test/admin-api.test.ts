@@ -87,6 +87,22 @@ describe('admin API: the guard', () => {
     }
   });
 
+  it('refuses a server-banned admin\'s token with 403 banned (with until) on every route, lifting the ban too; keys are unaffected', async () => {
+    const token = await hs256({ sub: 'banned-root', name: 'Root', admin: true });
+    expect((await call('/api/rooms', { auth: token })).status).toBe(200);
+    const until = Date.now() + 3_600_000;
+    await server.core.moderation.banUser('banned-root', { until });
+    const more: Array<[string, string]> = [['POST', '/api/rooms'], ['DELETE', '/api/users/banned-root/ban'], ['GET', '/api/webhooks/status']];
+    for (const [method, path] of [...ROUTES, ...more]) {
+      const r = await call(path, { method, auth: token, ...(method === 'POST' ? { body: { id: 'by-banned' } } : {}) });
+      expect(r, `${method} ${path}`).toMatchObject({ status: 403, body: { error: { code: 'banned', until } } });
+    }
+    expect(await server.core.moderation.userBan('banned-root')).toMatchObject({ until });
+    expect((await call('/api/rooms/by-banned')).status).toBe(404);
+    await server.core.moderation.unbanUser('banned-root');
+    expect((await call('/api/rooms', { auth: token })).status).toBe(200);
+  });
+
   it('keeps the server-side messages API to the API key', async () => {
     const owner = await server.connect({ name: 'Mia' });
     await owner.ok('create', { room: 'msgs-api' });

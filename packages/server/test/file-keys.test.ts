@@ -20,11 +20,11 @@ async function roomWithFile(alice: TestClient): Promise<{ room: string; path: st
   return { room, path: `/api/rooms/${room}/files/${r.seq as number}` };
 }
 
-async function get(server: TestServer, path: string, headers: Record<string, string> = {}): Promise<{ status: number; code?: string; message?: string; bytes?: number[] }> {
+async function get(server: TestServer, path: string, headers: Record<string, string> = {}): Promise<{ status: number; code?: string; message?: string; until?: number | null; bytes?: number[] }> {
   const res = await fetch(`${server.url}${path}`, { headers });
   if (res.status === 200) return { status: 200, bytes: [...new Uint8Array(await res.arrayBuffer())] };
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  return { status: res.status, code: body.error.code, message: body.error.message };
+  const body = (await res.json()) as { error: { code: string; message: string; until?: number | null } };
+  return { status: res.status, code: body.error.code, message: body.error.message, ...(body.error.until !== undefined ? { until: body.error.until } : {}) };
 }
 
 describe('file keys', () => {
@@ -122,6 +122,24 @@ describe('file keys on a server that takes tokens', () => {
     const pat = await server.connect({ token: userToken });
     expect(await get(server, `${path}?key=${encodeURIComponent((await pat.ok('filekey')).key as string)}`)).toMatchObject({ status: 403, code: 'not_member' });
     expect(await get(server, path, { authorization: `Bearer ${userToken}` })).toMatchObject({ status: 403, code: 'not_member' });
+  });
+
+  it('are refused, with the sign-in token, while the user is banned from the server (403 banned, with until)', async () => {
+    const alice = await server.connect({ name: 'Alice' });
+    const { room, path } = await roomWithFile(alice);
+    const token = await hs256({ sub: 'fk-banned', name: 'Ban' });
+    const bob = await server.connect({ token });
+    await bob.ok('join', { room });
+    const key = `${path}?key=${encodeURIComponent((await bob.ok('filekey')).key as string)}`;
+    expect(await get(server, key)).toMatchObject({ status: 200 });
+    const until = Date.now() + 3_600_000;
+    await server.core.moderation.banUser('fk-banned', { until });
+    const banned = { status: 403, code: 'banned', until };
+    expect(await get(server, key)).toMatchObject(banned);
+    expect(await get(server, path, { authorization: `Bearer ${token}` })).toMatchObject(banned);
+    expect(await get(server, `${path}?token=${encodeURIComponent(token)}`)).toMatchObject(banned);
+    await server.core.moderation.unbanUser('fk-banned');
+    expect(await get(server, key)).toMatchObject({ status: 200 });
   });
 
   it('take the seq in digits only: another spelling of the number is a 400, not the same file', async () => {

@@ -47,6 +47,12 @@ describe('--filter-mode mask', () => {
     expect((await bob.next('msg')).text).toBe(`call ${'*'.repeat(11)}, card ${'*'.repeat(19)}, not 4111 1111 1111 1112`);
   });
 
+  it('folds before matching: marks and fillers inside a word, full-width digits in a preset', async () => {
+    const { alice, bob, room } = await pair(server);
+    await alice.ok('send', { room, text: 'fu\u0301ck f\u3164uck, call １３８\u200B１２３４５６７８' });
+    expect((await bob.next('msg')).text).toBe(`***** *****, call ${'*'.repeat(12)}`);
+  });
+
   it('masks edits and DMs too', async () => {
     const { alice, bob, room } = await pair(server);
     await alice.ok('send', { room, text: 'ok' });
@@ -68,6 +74,8 @@ describe('--filter-mode reject', () => {
     expect(refused.error.message).not.toMatch(/fuck/i);
     const id = await alice.request('send', { room, text: 'my id 11010519491231002X' });
     expect(id).toMatchObject({ ok: false, error: { code: 'rejected', message: expect.stringContaining('identity card number') } });
+    const mail = await alice.request('send', { room, text: 'mail ann\u200B@example.com' });
+    expect(mail).toMatchObject({ ok: false, error: { code: 'rejected', message: expect.stringContaining('an email address') } });
     // A wrong check character is not an id number.
     await alice.ok('send', { room, text: 'my id 110105194912310021' });
     expect((await bob.next('msg')).text).toBe('my id 110105194912310021');
@@ -75,10 +83,35 @@ describe('--filter-mode reject', () => {
   });
 });
 
+describe('file: expressions that backtrack for too long', () => {
+  // safe-regex2 and the static check let this through; on 40 digits it would run for minutes.
+  const patterns = () => file('patterns.txt', 'ORD-\\d+\n\\d*\\d*\\d*\\d*\\d*\\d*\\d*\\d*x\n');
+  const closed = serverPerSuite(() => ({ ratePerSec: 0, filterPatterns: `file:${patterns()}`, hookFail: 'closed' }));
+  const open = serverPerSuite(() => ({ ratePerSec: 0, filterPatterns: `file:${patterns()}`, hookFail: 'open' }));
+
+  it('cost that message only (closed: unavailable); the server and the room go on', async () => {
+    const { alice, bob, room } = await pair(closed);
+    const slow = alice.request('send', { room, text: '1'.repeat(40) });
+    const health = await fetch(`${closed.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await slow).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('could not check this message in time') } });
+    expect((await alice.ok('send', { room, text: 'see ORD-12' })).text).toBe('see ******');
+    expect((await bob.next('msg')).text).toBe('see ******');
+  });
+
+  it('open: the message goes through unmasked by them', async () => {
+    const { alice, bob, room } = await pair(open);
+    await alice.ok('send', { room, text: '1'.repeat(40) });
+    expect((await bob.next('msg')).text).toBe('1'.repeat(40));
+  });
+});
+
 describe('loading the lists', () => {
   it('refuses to start with a catastrophic regular expression, naming the line', async () => {
     const patterns = file('patterns.txt', '# ok\nORD-\\d+\n(x+x+)+y\n');
     await expect(startTestServer({ filterPatterns: `file:${patterns}` })).rejects.toThrow(/line 3: .* can backtrack catastrophically/);
+    const alternation = file('patterns.txt', '(a|aa)*b\n');
+    await expect(startTestServer({ filterPatterns: `file:${alternation}` })).rejects.toThrow(/line 1: .* can backtrack catastrophically \(a repeated group/);
   });
 
   it('refuses to start with a words file it cannot read', async () => {

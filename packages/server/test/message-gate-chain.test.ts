@@ -58,6 +58,43 @@ describe('the chain', () => {
   });
 });
 
+describe('an in-process beforeMessage that hangs, throws or answers a bad replacement', () => {
+  const servers: RoomcastServer[] = [];
+  const start = async (hookFail: 'open' | 'closed') => {
+    const options = { port: 0, host: '127.0.0.1', dataDir: tempDir(), logLevel: 'silent' as const, ratePerSec: 0, hookTimeoutMs: 100, hookFail, maxText: 50 };
+    const server = await startServer(options, pino({ level: 'silent' }), {
+      beforeMessage: (input) => {
+        if (input.text === 'hang') return new Promise(() => {});
+        if (input.text === 'throw') throw new Error('bug in the embedder');
+        if (input.text === 'nul') return { action: 'replace', text: 'a\u0000b' };
+        if (input.text === 'long') return { action: 'replace', text: 'x'.repeat(51) };
+        return { action: 'allow' };
+      },
+    });
+    servers.push(server);
+    return `ws://127.0.0.1:${server.port}/ws`;
+  };
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+  it('closed: each is refused with unavailable after --hook-timeout, and the room\'s queue moves on', async () => {
+    const { alice, bob } = await pair(await start('closed'), 'held');
+    const hung = alice.request('send', { room: 'held', text: 'hang' });
+    const after = bob.ok('send', { room: 'held', text: 'later, from Bob' });
+    expect(await hung).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect((await after).seq).toBe(1);
+    for (const text of ['throw', 'nul', 'long']) {
+      expect(await alice.request('send', { room: 'held', text }), text).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    }
+    expect((await bob.ok('history', { room: 'held' })).messages.map((m: { text: string }) => m.text)).toEqual(['later, from Bob']);
+  });
+
+  it('open: each goes through as sent', async () => {
+    const { alice, bob } = await pair(await start('open'), 'held');
+    for (const text of ['hang', 'throw', 'nul', 'long']) expect((await alice.ok('send', { room: 'held', text })).text, text).toBeUndefined();
+    expect((await bob.ok('history', { room: 'held' })).messages.map((m: { text: string }) => m.text)).toEqual(['hang', 'throw', 'nul', 'long']);
+  });
+});
+
 describe('the hook receiver in docs/integration.md', () => {
   const SECRET = 'docs-secret-0123456789';
   let child: ChildProcessWithoutNullStreams;

@@ -134,6 +134,7 @@ describe('a hook that fails, --hook-fail closed', () => {
     ['answers 500', (r) => answer(r, { action: 'allow' }, 500)],
     ['answers garbage', (r) => answer(r, 'this is not json')],
     ['answers the wrong shape', (r) => answer(r, { action: 'delete' })],
+    ['replaces the text with one holding NUL', (r) => answer(r, { action: 'replace', text: 'a\u0000b' })],
   ];
   for (const [what, handler] of failures) {
     it(`${what}: the sender gets unavailable, nothing is stored`, async () => {

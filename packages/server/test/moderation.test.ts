@@ -63,6 +63,24 @@ describe('roles', () => {
     // The owner may act on an admin.
     await alice.ok('mute', { room, user: dave.userId });
   });
+
+  it('room admins unsend members’ messages, not the owner’s or another admin’s; the owner and server admins unsend anyone’s', async () => {
+    const { room, alice, bob, carol } = await trio();
+    await alice.ok('role', { room, user: bob.userId, role: 'admin' });
+    await alice.ok('role', { room, user: carol.userId, role: 'admin' });
+    const owners = await alice.ok('send', { room, text: 'from the owner' });
+    const carols = await carol.ok('send', { room, text: 'from an admin' });
+    expect(await bob.request('unsend', { room, seq: owners.seq })).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('by the owner') } });
+    expect(await bob.request('unsend', { room, seq: carols.seq })).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('by an admin') } });
+    await alice.ok('role', { room, user: carol.userId, role: 'member' });
+    await bob.ok('unsend', { room, seq: carols.seq });
+    const bobs = await bob.ok('send', { room, text: 'from an admin too' });
+    await alice.ok('unsend', { room, seq: bobs.seq });
+    const root = await TestClient.connect(server.wsUrl, { token: await hs256({ sub: 'root-unsend', name: 'Root', admin: true }) });
+    await root.ok('join', { room });
+    await root.ok('unsend', { room, seq: owners.seq });
+    expect((await carol.ok('history', { room })).messages.filter((m: { unsent?: boolean }) => m.unsent).length).toBe(3);
+  });
 });
 
 describe('bans', () => {
@@ -171,6 +189,37 @@ describe('server-wide ban', () => {
     expect(await server.core.moderation.userBan('troll')).toBeNull();
     const welcome = await TestClient.connect(server.wsUrl, { token });
     expect(welcome.userId).toBe('troll');
+  });
+});
+
+describe('until', () => {
+  const FAR = 9e15; // an integer, but past what a Date can hold (8.64e15)
+  const MAX = 253_402_300_799_999; // the end of year 9999
+
+  it('is refused past the end of year 9999 or in the past, by the socket and by the service', async () => {
+    const { room, alice, bob, carol } = await trio();
+    for (const until of [FAR, MAX + 1]) {
+      for (const op of ['ban', 'mute']) expect(await alice.request(op, { room, user: carol.userId, until })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+      await expect(server.core.moderation.mute({ kind: 'system' }, room, carol.userId, { until })).rejects.toMatchObject({ code: 'bad_request' });
+    }
+    for (const until of [FAR, Date.now() - 1]) await expect(server.core.moderation.banUser(bob.userId, { until })).rejects.toMatchObject({ code: 'bad_request' });
+    await bob.ok('send', { room, text: 'not banned' });
+    // The last allowed instant works, and its reason names it.
+    await server.core.moderation.banUser(bob.userId, { until: MAX });
+    expect(await bob.closed).toMatchObject({ code: 4403, reason: 'banned from this server until 9999-12-31T23:59:59.999Z' });
+  });
+
+  it('already stored beyond Date’s range still enforces, with the time in ms (never an internal error)', async () => {
+    const { room, bob, carol } = await trio();
+    const dave = await server.connect({ name: 'Dave' });
+    const at = Date.now();
+    await server.store.putMute({ room, user: carol.userId, until: FAR, by: null, at });
+    expect(await carol.request('send', { room, text: 'x' })).toMatchObject({ ok: false, error: { code: 'muted', until: FAR, message: expect.stringContaining('9000000000000000 ms') } });
+    await server.store.putBan({ room, user: dave.userId, until: FAR, reason: null, by: null, at });
+    expect(await dave.request('join', { room })).toMatchObject({ ok: false, error: { code: 'banned', until: FAR } });
+    await server.store.putBan({ room: null, user: bob.userId, until: FAR, reason: null, by: null, at });
+    const back = await TestClient.open(server.wsUrl, { guest: bob.welcome.guestToken as string });
+    expect(await back.closed).toMatchObject({ code: 4403, reason: 'banned from this server until 9000000000000000 ms since epoch' });
   });
 });
 

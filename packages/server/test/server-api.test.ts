@@ -95,7 +95,42 @@ describe('server API: messages', () => {
   });
 });
 
+describe('server API: posts obey moderation', () => {
+  it('refuses a post from a user banned from the server or the room, or muted there (403 with until); the system still posts', async () => {
+    await call('/api/rooms', { method: 'POST', body: { id: 'sa-gate', members: [{ id: 'sa-g-muted' }, { id: 'sa-g-banned' }, { id: 'sa-g-server' }] } });
+    const until = Date.now() + 3_600_000;
+    expect((await call('/api/rooms/sa-gate/mutes', { method: 'POST', body: { user: 'sa-g-muted', until } })).status).toBe(200);
+    expect((await call('/api/rooms/sa-gate/bans', { method: 'POST', body: { user: 'sa-g-banned' } })).status).toBe(200);
+    expect((await call('/api/users/sa-g-server/ban', { method: 'POST', body: {} })).status).toBe(200);
+    const post = (id: string) => call('/api/rooms/sa-gate/messages', { method: 'POST', key: PUBLISH_KEY, body: { text: 'hi', from: { id, name: id } } });
+    expect(await post('sa-g-muted')).toMatchObject({ status: 403, body: { error: { code: 'muted', until, message: expect.stringContaining('leave out "from"') } } });
+    expect(await post('sa-g-banned')).toMatchObject({ status: 403, body: { error: { code: 'banned', until: null, message: expect.stringContaining('banned from room "sa-gate"') } } });
+    expect(await post('sa-g-server')).toMatchObject({ status: 403, body: { error: { code: 'banned', until: null, message: expect.stringContaining('banned from this server') } } });
+    expect((await call('/api/rooms/sa-gate/messages', { method: 'POST', key: PUBLISH_KEY, body: { text: 'from the system' } })).status).toBe(201);
+    expect((await call('/api/rooms/sa-gate/messages')).body.messages.map((m: { text: string }) => m.text)).toEqual(['from the system']);
+    await call('/api/users/sa-g-server/ban', { method: 'DELETE' });
+    expect((await post('sa-g-server')).status).toBe(201);
+  });
+});
+
 describe('server API: users and moderation', () => {
+  it('refuses an until past the end of year 9999 or in the past (400) on every route that takes one', async () => {
+    await call('/api/rooms', { method: 'POST', body: { id: 'sa-far', members: [{ id: 'sa-far-u' }] } });
+    const far = await asUser(server, 'sa-far-u');
+    const routes: Array<[string, Record<string, unknown>]> = [['/api/users/sa-far-u/ban', {}], ['/api/rooms/sa-far/bans', { user: 'sa-far-u' }], ['/api/rooms/sa-far/mutes', { user: 'sa-far-u' }]];
+    for (const until of [9e15, 253_402_300_800_000, Date.now() - 1000]) {
+      for (const [path, body] of routes) {
+        expect(await call(path, { method: 'POST', body: { ...body, until } }), `${path} until ${until}`).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+      }
+    }
+    await far.ok('ping');
+    const max = 253_402_300_799_999;
+    expect((await call('/api/users/sa-far-u/ban', { method: 'POST', body: { until: max } })).body).toMatchObject({ user: 'sa-far-u', until: max });
+    expect(await far.closed).toMatchObject({ code: 4403, reason: expect.stringContaining('9999-12-31') });
+    await call('/api/users/sa-far-u/ban', { method: 'DELETE' });
+  });
+
+
   it('gets a user with rooms and online, mints a token that signs in, disconnects', async () => {
     const minted = await call('/api/users/sa-min/token', { method: 'POST', body: { name: 'Min', ttl: 600 } });
     expect(minted).toMatchObject({ status: 201, body: { user: 'sa-min', token: expect.any(String), expires: expect.any(Number) } });
@@ -195,6 +230,9 @@ describe('server API: hostile input', () => {
       }),
       { numRuns: 150 },
     );
+    // A body over the limit (1 MiB) is the protocol's too_large, not bad_request.
+    const big = await call('/api/rooms/sa-fuzz/messages', { method: 'POST', key: PUBLISH_KEY, body: { text: 'x'.repeat(1_100_000) } });
+    expect(big).toMatchObject({ status: 413, body: { error: { code: 'too_large', message: expect.stringContaining('smaller') } } });
     const badPaths = ['/api/rooms/%00', '/api/rooms/sa-fuzz/messages/0', '/api/rooms/sa-fuzz/messages/x', '/api/search?q=&user=u', '/api/rooms?limit=0', '/api/rooms?cursor=zzz'];
     for (const p of badPaths) expect((await call(p)).status, p).toBe(400);
   });

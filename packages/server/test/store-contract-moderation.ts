@@ -87,24 +87,43 @@ export function moderationContract(name: string, open: () => Promise<StoreHarnes
       expect((await store.updateRoom('r1', { slowMode: 0 }))?.slowMode).toBeUndefined();
     });
 
-    it('gives one slow-mode turn per window, even to concurrent takers', async () => {
-      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 100_000)).toBe(0);
-      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 104_000)).toBe(6_000);
-      expect(await store.takeSlowTurn('r1', carol.id, 10_000, 104_000)).toBe(0);
-      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 110_000)).toBe(0);
-      const raced = await Promise.all(Array.from({ length: 8 }, () => store.takeSlowTurn('r1', bob.id, 10_000, 130_000)));
-      expect(raced.filter((w) => w === 0)).toHaveLength(1);
+    it('refuses moderated appends of a muted sender, and slow mode per sender, inside the commit (one batch included)', async () => {
+      const post = (from: UserRef, ts: number, moderated: 'message' | 'change' | null = 'message', text = 'hi') =>
+        store.append({ room: 'r1', persist: true, from, msgId: `m-${from.id}-${ts}-${text}`, text, ts, ...(moderated ? { moderated } : {}) });
+      await store.putMute({ room: 'r1', user: bob.id, until: 50_000, by: alice.id, at: 1_000 });
+      const refused = await post(bob, 2_000).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: 'muted', room: 'r1', until: 50_000 });
+      await expect(post(bob, 2_000, 'change')).rejects.toMatchObject({ code: 'muted' });
+      // Not moderated (a server admin, the API): not checked. Expired: allowed.
+      expect((await post(bob, 2_000, null)).seq).toBe(1);
+      expect((await post(bob, 50_000)).seq).toBe(2);
+      await store.updateRoom('r1', { slowMode: 10 });
+      // Three messages of Carol in one batch: the first takes the turn, the others wait for it.
+      const burst = await Promise.allSettled([post(carol, 60_000, 'message', 'a'), post(carol, 60_001, 'message', 'b'), post(carol, 60_002, 'message', 'c')]);
+      expect(burst.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+      expect(burst[1]).toMatchObject({ reason: { code: 'slow_mode', retryAfter: 9_999, slowMode: 10 } });
+      await expect(post(carol, 65_000)).rejects.toMatchObject({ code: 'slow_mode', retryAfter: 5_000 });
+      expect((await post(carol, 70_000)).seq).toBeGreaterThan(0);
+      // The owner and room admins are exempt; changes never wait for slow mode.
+      await store.setMemberRole('r1', bob.id, 'admin');
+      for (const ts of [80_000, 80_001]) expect((await post(alice, ts)).seq).toBeGreaterThan(0);
+      for (const ts of [80_000, 80_001]) expect((await post(bob, ts, 'message', `x${ts}`)).seq).toBeGreaterThan(0);
+      expect((await post(carol, 71_000, 'change', 'edit')).seq).toBeGreaterThan(0);
     });
 
     it('forgets a deleted room’s bans, mutes and turns', async () => {
       await store.putBan({ room: 'r1', user: bob.id, until: null, reason: null, by: null, at: 1 });
       await store.putMute({ room: 'r1', user: carol.id, until: null, by: null, at: 1 });
-      await store.takeSlowTurn('r1', bob.id, 10_000, 1_000);
+      const post = (ts: number) => store.append({ room: 'r1', persist: true, from: bob, msgId: `m-${ts}`, text: 'hi', ts, moderated: 'message' });
+      await store.updateRoom('r1', { slowMode: 10 });
+      await post(1_000);
+      await expect(post(1_001)).rejects.toMatchObject({ code: 'slow_mode' });
       await store.deleteRoom('r1');
       await store.createRoom(newRoom('r1'));
       expect(await store.getBan('r1', bob.id, 2)).toBeNull();
       expect(await store.getMute('r1', carol.id, 2)).toBeNull();
-      expect(await store.takeSlowTurn('r1', bob.id, 10_000, 1_001)).toBe(0);
+      await store.updateRoom('r1', { slowMode: 10 });
+      expect((await post(1_001)).seq).toBe(1);
     });
   });
 }

@@ -1,7 +1,9 @@
 import { encodeBinaryFrame, type MsgEvent, type RoomInfo, type StreamEvent, type UserRef } from '@roomcast/protocol';
 import type { Broker, BrokerHandler, ControlMessage } from '../broker/broker.js';
 import type { AppendInput, AppendResult, BinaryPayload, ChangeInput, Store } from '../store/store.js';
+import { PostRefused } from '../store/post-guard.js';
 import { catchUpBehind, type BacklogDeps } from './backlog.js';
+import { refusalOf } from './moderation-refusals.js';
 import type { RequestContext } from './context.js';
 import { ChatError } from './errors.js';
 import { fileUrl, toStreamEvent } from './events.js';
@@ -26,6 +28,8 @@ export interface PostBody {
   mentions?: string[];
   /** Not a message: a change to message `change.target`, an event of the stream all the same. */
   change?: ChangeInput;
+  /** The sender's mute (and for a message the room's slow mode) is checked in the commit (moderatedAs). */
+  moderated?: 'message' | 'change';
 }
 
 export interface DeliveryDeps {
@@ -166,7 +170,13 @@ export class Delivery {
     if (body.replyTo !== undefined) input.replyTo = body.replyTo;
     if (body.mentions !== undefined && body.mentions.length > 0) input.mentions = [...new Set(body.mentions)];
     if (body.change !== undefined) input.change = body.change;
-    const res = await this.d.store.append(input);
+    if (body.moderated !== undefined) input.moderated = body.moderated;
+    let res: AppendResult;
+    try {
+      res = await this.d.store.append(input);
+    } catch (err) {
+      throw err instanceof PostRefused ? refusalOf(err) : err;
+    }
     if (res.duplicate || res.already) return res;
     let data: Uint8Array;
     if (input.change) {

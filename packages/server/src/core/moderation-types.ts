@@ -26,8 +26,6 @@ export interface RoomModeration {
 
 /** What the socket's ops ask of moderation besides the contract's actions. */
 export interface ModerationChecks {
-  /** Throws `muted` (any post) or `slow_mode` (a message) when the user may not post in the room now. */
-  checkPost(user: User, room: RoomInfo, kind: 'message' | 'edit' | 'react'): Promise<void>;
   /** Throws `banned` while the user is banned from the room (join, invite). */
   refuseBanned(room: RoomInfo, userId: string): Promise<void>;
   /** Throws `forbidden` unless the user is the room's owner, one of its admins or a server admin. */

@@ -1,6 +1,7 @@
 import { DEFAULT_HISTORY_PAGE, type BinaryHeader, type RequestOf, type RoomInfo, type UserRef } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
 import { checkAuthorized } from './authorize.js';
+import { moderatedAs } from './moderation-refusals.js';
 import type { RequestContext } from './context.js';
 import type { PostBody } from './delivery.js';
 import type { HandlerDeps } from './deps.js';
@@ -20,9 +21,8 @@ export async function send(d: PostDeps, ctx: RequestContext, req: RequestOf<'sen
   checkMessage(d.config, req);
   const room = d.membership.knownMemberRoom(ctx.session, req.room) ?? (await d.membership.requireMember(ctx.session, req.room));
   if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'send');
-  // Mutes and slow mode, read from the store so they hold across nodes at once (room-moderation.ts).
-  await d.moderation.checkPost(ctx.session.user, room, 'message');
-  await d.delivery.post(ctx, room, bodyOf(req, { text: req.text }));
+  // Mutes and slow mode are checked in the commit, so they hold across nodes at once.
+  await d.delivery.post(ctx, room, bodyOf(req, { text: req.text, moderated: moderatedAs(ctx.session.user, room, 'message') }));
 }
 
 export async function dm(d: DirectDeps, ctx: RequestContext, req: RequestOf<'dm'>): Promise<void> {
@@ -40,8 +40,8 @@ export async function sendBinary(d: DirectDeps, ctx: RequestContext, h: BinaryHe
   }
   const room = await d.membership.requireMember(ctx.session, h.room);
   if (d.authorize) await checkAuthorized(d.authorize, ctx.session.user, room.id, 'send');
-  await d.moderation.checkPost(ctx.session.user, room, 'message');
-  await d.delivery.post(ctx, room, body);
+  const moderated = moderatedAs(ctx.session.user, room, 'message');
+  await d.delivery.post(ctx, room, moderated ? { ...body, moderated } : body);
 }
 
 function bodyOf(req: { id?: string; meta?: Record<string, unknown>; replyTo?: number; mentions?: string[] }, body: PostBody): PostBody {

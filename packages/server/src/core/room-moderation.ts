@@ -6,7 +6,7 @@ import { ChatError } from './errors.js';
 import { userRef } from './events.js';
 import type { Logger } from './logger.js';
 import type { Membership } from './membership.js';
-import { bannedFromRoom, MAX_UNTIL, mutedIn, serverBanReason, slowModeWait } from './moderation-errors.js';
+import { bannedFromRoom, MAX_UNTIL, serverBanReason } from './moderation-errors.js';
 import type { Moderation, ModerationActor } from './moderation-types.js';
 import { disconnectUser, kickMember } from './moderation.js';
 import type { SessionRegistry } from './registry.js';
@@ -32,11 +32,10 @@ const RANK: Record<Exclude<Authority, null>, number> = { system: 4, server: 3, o
  * Roles, bans, mutes and slow mode (issue 16), whoever asks: the socket's ops (ops-moderation.ts)
  * and the server API call the same methods, so both have the same effects on every node.
  *
- * Mutes and slow mode are checked against the store at each post, not a per-node cache: a mute
- * made on one node holds on every other at the very next send, with no window between the
- * store's commit and a control message's arrival. The cost is one read along three primary keys
- * per post (postGate), and a conditional upsert per message in slow-mode rooms (which is what
- * makes one member's turn hold across nodes).
+ * Mutes and slow mode are not checked here but by the store, inside the commit of each post
+ * (store/post-guard.ts): a mute made on one node holds on every other at the very next send,
+ * with no window between the store's commit and a control message's arrival, and a member's
+ * slow-mode turn is taken in the same transaction as their message.
  */
 export class RoomModerator implements Moderation {
   constructor(private readonly d: RoomModerationDeps) {}
@@ -195,18 +194,6 @@ export class RoomModerator implements Moderation {
     const user = await this.refOf(userId);
     await kickMember(this.d, room, userId, this.memberEvent('kick', room, actor, user));
     this.announce(room, actor, 'kick', user);
-  }
-
-  async checkPost(user: User, room: RoomInfo, kind: 'message' | 'edit' | 'react'): Promise<void> {
-    // Server admins are never muted or slowed; direct conversations have no moderators.
-    if (user.admin || room.direct) return;
-    const now = this.d.now();
-    const gate = await this.d.store.postGate(room.id, user.id, now);
-    if (!gate) return;
-    if (gate.mutedUntil !== undefined) throw mutedIn(room.id, gate.mutedUntil);
-    if (kind !== 'message' || gate.slowMode <= 0 || gate.role === 'owner' || gate.role === 'admin') return;
-    const wait = await this.d.store.takeSlowTurn(room.id, user.id, gate.slowMode * 1000, now);
-    if (wait > 0) throw slowModeWait(room.id, gate.slowMode, wait);
   }
 
   async refuseBanned(room: RoomInfo, userId: string): Promise<void> {

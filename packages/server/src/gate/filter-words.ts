@@ -1,5 +1,5 @@
-// The word filter's matcher: a trie of the listed words and phrases, folded (NFKC, then lower
-// case) one character at a time, so ｆｕｃｋ, FUCK and Fuck all meet `fuck`; the folded text keeps
+// The word filter's matcher: a trie of the listed words and phrases, folded (NFKD, marks dropped,
+// then lower case) one character at a time, so ｆｕｃｋ, FUCK and Fuck all meet `fuck`; the folded text keeps
 // where each of its characters came from, so a match masks the text as it was written.
 // A scan starts a walk at each folded character: O(text × longest word), a few hundred thousand
 // steps for a 4,000-character message, whatever the size of the list.
@@ -16,8 +16,15 @@ interface TrieNode {
   end: boolean;
 }
 
-/** Format characters (zero-width space, joiners, soft hyphen) are skipped: they do not split a word. */
-const IGNORED = /^\p{Cf}$/u;
+/**
+ * Dropped, so they cannot split a word: format characters (\p{Cf}: zero-width space, joiners,
+ * soft hyphen, bidi and tag characters), combining marks (\p{M}, after NFKD: accents written on a
+ * letter, U+034F, variation selectors U+FE00–FE0F and U+E0100–E01EF), and the Hangul fillers
+ * U+115F U+1160 U+3164 U+FFA0. Spaces (\p{Zs}) are kept, as U+0020 (NFKD maps most), so a listed
+ * phrase still needs its spaces and two words side by side are not taken for one.
+ */
+const IGNORED = /^[\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0]$/u;
+const SPACE = /^\p{Zs}$/u;
 
 /** One character of a text, folded: its code points, and the span of the original it came from. */
 function* folded(text: string): Generator<{ cp: number; start: number; end: number }> {
@@ -26,10 +33,35 @@ function* folded(text: string): Generator<{ cp: number; start: number; end: numb
     const start = at;
     at += ch.length;
     if (IGNORED.test(ch)) continue;
-    for (const f of ch.normalize('NFKC').toLowerCase()) {
-      if (!IGNORED.test(f)) yield { cp: f.codePointAt(0) as number, start, end: at };
+    for (const f of ch.normalize('NFKD').toLowerCase()) {
+      if (!IGNORED.test(f)) yield { cp: SPACE.test(f) ? 0x20 : (f.codePointAt(0) as number), start, end: at };
     }
   }
+}
+
+/** A text folded as the word list is (for the presets), with where each UTF-16 unit came from. */
+export interface FoldedText {
+  text: string;
+  start: number[];
+  end: number[];
+}
+
+export function foldText(text: string): FoldedText {
+  const out: FoldedText = { text: '', start: [], end: [] };
+  for (const c of folded(text)) {
+    const s = String.fromCodePoint(c.cp);
+    out.text += s;
+    for (let i = 0; i < s.length; i++) {
+      out.start.push(c.start);
+      out.end.push(c.end);
+    }
+  }
+  return out;
+}
+
+/** A span of the folded text as the span of the original it came from. */
+export function unfold(f: FoldedText, s: Span): Span {
+  return { start: f.start[s.start] as number, end: f.end[s.end - 1] as number };
 }
 
 /** A word as the trie keys it: its folded code points. */

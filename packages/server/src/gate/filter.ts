@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { ChatError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { BeforeMessage, GateVerdict } from '../core/message-gate.js';
-import { badWord, maskSpans, WordMatcher, type Span } from './filter-words.js';
+import { badWord, foldText, maskSpans, unfold, WordMatcher, type Span } from './filter-words.js';
 import { loadPatterns, PatternError, type Pattern } from './filter-patterns.js';
+import { RegexWorker } from './regex-worker.js';
 
-// The built-in filter (--filter-words, --filter-patterns, --filter-mode): a synchronous gate,
-// first in the chain. Its lists are read at start (a bad one stops the start) and again on
+// The built-in filter (--filter-words, --filter-patterns, --filter-mode): first in the chain,
+// synchronous unless `file:` expressions are listed (they run in a worker thread, and a message
+// they cannot finish in time is a failure that --hook-fail settles). Its lists are read at start (a bad one stops the start) and again on
 // `reload` (SIGHUP), where a bad one keeps the lists in use.
 
 export interface FilterOptions {
@@ -13,6 +17,11 @@ export interface FilterOptions {
   /** `--filter-patterns`: presets and `file:PATH`; empty: none. */
   patterns: string;
   mode: 'mask' | 'reject';
+  /** What a `file:` expression that fails on a message means: open lets it pass them, closed refuses it. */
+  fail?: 'open' | 'closed';
+  log?: Logger;
+  /** Milliseconds the `file:` expressions have for one message. */
+  regexBudgetMs?: number;
 }
 
 /** A listed line the filter skipped, and why (reported, not fatal). */
@@ -24,6 +33,7 @@ export interface SkippedWord {
 interface Lists {
   words: WordMatcher;
   patterns: Pattern[];
+  regex: RegexWorker | null;
   skipped: SkippedWord[];
 }
 
@@ -69,26 +79,63 @@ export class MessageFilter {
    * the caller to log.
    */
   reload(): void {
+    const old = this.lists;
     this.lists = this.load();
+    old.regex?.close();
+  }
+
+  /** Stops the worker of the `file:` expressions. */
+  close(): void {
+    this.lists.regex?.close();
+  }
+
+  /** The worker's overruns and crashes (for tests). */
+  get regexFailures(): number {
+    return this.lists.regex?.failures ?? 0;
   }
 
   private load(): Lists {
     const read = this.o.wordsFile ? readWords(this.o.wordsFile) : { words: [], skipped: [] };
-    return { words: new WordMatcher(read.words), patterns: this.o.patterns ? loadPatterns(this.o.patterns) : [], skipped: read.skipped };
+    const patterns = this.o.patterns ? loadPatterns(this.o.patterns) : { presets: [], files: [] };
+    const log = this.o.log ?? silent;
+    const regex = patterns.files.length > 0 ? new RegexWorker(patterns.files, log, this.o.regexBudgetMs) : null;
+    return { words: new WordMatcher(read.words), patterns: patterns.presets, regex, skipped: read.skipped };
   }
 
-  /** The filter's verdict on one text: allow, the text masked, or a reject that names no listed word. */
-  check(text: string): GateVerdict {
-    const { words, patterns } = this.lists;
+  /**
+   * The filter's verdict on one text: allow, the text masked, or a reject that names no listed
+   * word. The words and presets see the text folded (NFKD, marks and format characters dropped).
+   */
+  check(text: string): GateVerdict | Promise<GateVerdict> {
+    const { words, patterns, regex } = this.lists;
     const spans: Span[] = words.find(text);
     if (spans.length > 0 && this.o.mode === 'reject') return { action: 'reject', reason: 'the message contains a word this server does not allow; reword it' };
+    const f = patterns.length > 0 ? foldText(text) : null;
     for (const p of patterns) {
-      const found = p.find(text);
+      const found = p.find((f as { text: string }).text);
       if (found.length === 0) continue;
-      if (this.o.mode === 'reject') return { action: 'reject', reason: `the message contains ${describe(p.name)}, which this server does not allow to be posted` };
-      spans.push(...found);
+      if (this.o.mode === 'reject') return this.refused(p.name);
+      for (const s of found) spans.push(unfold(f as Parameters<typeof unfold>[0], s));
     }
+    if (!regex) return this.verdict(text, spans);
+    return regex.find(text).then(
+      (found) => {
+        if (found.length > 0 && this.o.mode === 'reject') return this.refused('file');
+        return this.verdict(text, spans.concat(found));
+      },
+      () => {
+        if (this.o.fail === 'closed') throw new ChatError('unavailable', 'the message filter could not check this message in time, so it was not sent; retry in a moment');
+        return this.verdict(text, spans);
+      },
+    );
+  }
+
+  private verdict(text: string, spans: Span[]): GateVerdict {
     return spans.length === 0 ? { action: 'allow' } : { action: 'replace', text: maskSpans(text, spans) };
+  }
+
+  private refused(pattern: string): GateVerdict {
+    return { action: 'reject', reason: `the message contains ${describe(pattern)}, which this server does not allow to be posted` };
   }
 
   /** As a gate of the chain. */
@@ -96,6 +143,8 @@ export class MessageFilter {
     return (input) => this.check(input.text);
   }
 }
+
+const silent = { warn() {} } as unknown as Logger;
 
 function describe(pattern: string): string {
   switch (pattern) {

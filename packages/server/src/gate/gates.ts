@@ -4,17 +4,19 @@ import { chainGates, type BeforeMessage } from '../core/message-gate.js';
 import { MessageFilter } from './filter.js';
 import { PatternError } from './filter-patterns.js';
 import { HookClient } from './hook-client.js';
+import { limitInProcess } from './in-process.js';
 
 // The message gate as configured: the built-in filter, then the hook URL, then the embedder's
 // in-process beforeMessage, chained into the one function the core takes. The hook and the
-// in-process one see the text the filter let through.
+// in-process one see the text the filter let through; each has --hook-timeout, and --hook-fail
+// says what a failure of any of them (the filter's file: expressions included) means.
 
 export interface Gates {
   /** Absent when nothing is configured: the core's send path stays as it is. */
   beforeMessage: BeforeMessage | undefined;
   /** Reads the filter's lists again (SIGHUP); a bad list keeps the old ones, and is logged. */
   reload(): void;
-  /** Closes the hook's kept-alive connections. */
+  /** Closes the hook's kept-alive connections and the filter's regex worker. */
   close(): void;
 }
 
@@ -25,7 +27,7 @@ export function buildGates(c: GateConfig, log: Logger, inProcess?: BeforeMessage
   let filter: MessageFilter | null = null;
   if (c.filterWords || c.filterPatterns) {
     try {
-      filter = new MessageFilter({ wordsFile: c.filterWords, patterns: c.filterPatterns, mode: c.filterMode });
+      filter = new MessageFilter({ wordsFile: c.filterWords, patterns: c.filterPatterns, mode: c.filterMode, fail: c.hookFail, log });
     } catch (err) {
       if (err instanceof PatternError) throw new ConfigError(err.message);
       throw err;
@@ -36,7 +38,7 @@ export function buildGates(c: GateConfig, log: Logger, inProcess?: BeforeMessage
   const chain: BeforeMessage[] = [];
   if (filter) chain.push(filter.gate);
   if (hook) chain.push(hook.gate);
-  if (inProcess) chain.push(inProcess);
+  if (inProcess) chain.push(limitInProcess(inProcess, { timeoutMs: c.hookTimeoutMs, fail: c.hookFail, maxText: c.maxText, log }));
   return {
     beforeMessage: chainGates(chain),
     reload() {
@@ -51,6 +53,7 @@ export function buildGates(c: GateConfig, log: Logger, inProcess?: BeforeMessage
     },
     close() {
       hook?.close();
+      filter?.close();
     },
   };
 }

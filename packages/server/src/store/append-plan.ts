@@ -44,6 +44,8 @@ export function planAppends(
   counters: Map<string, RoomCounters>,
   known: Map<string, AppendResult>,
   targets: Map<string, TargetState | null> = new Map(),
+  /** The room's moderation of a post (store/post-guard.ts): an Error refuses it. */
+  refuse: (input: AppendInput) => Error | null = () => null,
 ): AppendPlan {
   const plan: AppendPlan = { results: [], messageRows: [], sendRows: [], mentionRows: [], changes: noWrites(), counters, readers: [] };
   const readers = new Map<string, { room: string; user: string; seq: number }>();
@@ -57,6 +59,11 @@ export function planAppends(
     const room = counters.get(input.room);
     if (room === undefined) {
       plan.results.push(new MissingRoomError(input.room));
+      continue;
+    }
+    const refused = refuse(input);
+    if (refused) {
+      plan.results.push(refused);
       continue;
     }
     const id = input.clientId ?? input.msgId;

@@ -1,3 +1,4 @@
+import { PostRefused } from './post-guard.js';
 import { ChangeRefused, MissingRoomError } from './append-plan.js';
 
 // How the store's failures reach the core: a driver failure is `unavailable` (retry), a damaged
@@ -28,7 +29,7 @@ export class StoreDamagedError extends Error {
 
 /** Wraps driver errors so callers see `unavailable`; our own errors pass through. */
 function unavailable(err: unknown): never {
-  if (err instanceof MissingRoomError || err instanceof ChangeRefused || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
+  if (err instanceof MissingRoomError || err instanceof ChangeRefused || err instanceof PostRefused || err instanceof StoreUnavailableError || err instanceof StoreDamagedError) throw err;
   throw new StoreUnavailableError(err);
 }
 

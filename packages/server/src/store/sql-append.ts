@@ -5,6 +5,8 @@ import type { Database, SqlDialectName } from './schema.js';
 import { appendOutbox } from './outbox-append.js';
 import type { OutboxRouting } from './outbox.js';
 import { writeOutboxIn } from './sql-outbox.js';
+import { loadPostFacts } from './sql-post-guard.js';
+import { postGuard, type TurnRow } from './post-guard.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargets } from './target-rows.js';
 
@@ -52,8 +54,13 @@ export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDiale
     given: async (room, seq, emoji, user) =>
       (await trx.selectFrom('reactions').select('seq').where('room_id', '=', room).where('seq', '=', seq).where('emoji', '=', emoji).where('user_id', '=', user).executeTakeFirst()) !== undefined,
   });
-  const plan = planAppends(inputs, counters, known, targets);
+  const turns = new Map<string, TurnRow>();
+  const facts = await loadPostFacts(trx, inputs);
+  const plan = planAppends(inputs, counters, known, targets, facts ? postGuard(facts, turns) : undefined);
   await writePlan(trx, plan);
+  for (const turn of turns.values()) {
+    await trx.insertInto('slow_turns').values(turn).onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ last_at: turn.last_at })).execute();
+  }
   if (routing?.active) await writeOutboxIn(trx, dialect, appendOutbox(routing, inputs, plan.results));
   return plan.results;
 }

@@ -114,21 +114,6 @@ export async function postGate(db: Db, room: string, userId: string, now: number
   };
 }
 
-/**
- * The turn is taken by one conditional upsert: it writes only when the last message is at least
- * `windowMs` old, so two nodes racing for one member's turn cannot both win.
- */
-export async function takeSlowTurn(db: Db, room: string, userId: string, windowMs: number, now: number): Promise<number> {
-  const res = await db
-    .insertInto('slow_turns')
-    .values({ room_id: room, user_id: userId, last_at: now })
-    .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ last_at: now }).where('slow_turns.last_at', '<=', now - windowMs))
-    .executeTakeFirst();
-  if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) return 0;
-  const row = await db.selectFrom('slow_turns').select('last_at').where('room_id', '=', room).where('user_id', '=', userId).executeTakeFirst();
-  return row ? Math.max(1, Number(row.last_at) + windowMs - now) : 0;
-}
-
 /** A deleted room's moderation rows go with it (inside deleteRoom's transaction). */
 export async function deleteRoomModeration(trx: Transaction<Database>, room: string): Promise<void> {
   await trx.deleteFrom('bans').where('scope', '=', room).execute();
@@ -210,9 +195,5 @@ export class SqlModeration {
 
   postGate(room: string, userId: string, now: number): Promise<PostGate | null> {
     return postGate(this.db, room, userId, now);
-  }
-
-  takeSlowTurn(room: string, userId: string, windowMs: number, now: number): Promise<number> {
-    return takeSlowTurn(this.db, room, userId, windowMs, now);
   }
 }

@@ -3,6 +3,7 @@ import { dedupKey, planAppends, type AppendPlan, type RoomCounters } from './app
 import { appendOutbox } from './outbox-append.js';
 import type { OutboxRouting } from './outbox.js';
 import { outboxStatements } from './sqlite-outbox.js';
+import { muteActive, postGuard, type TurnRow } from './post-guard.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargetsSync, type TargetRow } from './target-rows.js';
 
@@ -38,6 +39,25 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
   const eraseEdits = db.prepare("update messages set text = null, meta = null where room_id = ? and target = ? and kind = 'edit'");
   const eraseReactions = db.prepare('delete from reactions where room_id = ? and seq = ?');
   const eraseMentions = db.prepare('delete from mentions where room_id = ? and seq = ?');
+  const moderation = {
+    mute: db.prepare<[string, string], { until: number | null }>('select until from mutes where room_id = ? and user_id = ?'),
+    room: db.prepare<[string], { slow_mode: number; owner: string | null }>('select slow_mode, owner from rooms where id = ?'),
+    role: db.prepare<[string, string], { role: string }>('select role from members where room_id = ? and user_id = ?'),
+    turn: db.prepare<[string, string], { last_at: number }>('select last_at from slow_turns where room_id = ? and user_id = ?'),
+    take: db.prepare('insert into slow_turns (room_id, user_id, last_at) values (@room_id, @user_id, @last_at) on conflict (room_id, user_id) do update set last_at = excluded.last_at'),
+  };
+  const facts = {
+    mutedUntil: (room: string, user: string, now: number) => {
+      const row = moderation.mute.get(room, user);
+      return row && muteActive(row.until === null ? null : Number(row.until), now) ? (row.until === null ? null : Number(row.until)) : undefined;
+    },
+    slowMode: (room: string) => Number(moderation.room.get(room)?.slow_mode ?? 0),
+    exempt: (room: string, user: string) => moderation.room.get(room)?.owner === user || moderation.role.get(room, user)?.role === 'admin',
+    lastTurn: (room: string, user: string) => {
+      const row = moderation.turn.get(room, user);
+      return row ? Number(row.last_at) : undefined;
+    },
+  };
   const updates = new Map<string, BetterSqlite3.Statement>();
   const updateOf = (columns: string[]): BetterSqlite3.Statement => {
     const key = columns.join(',');
@@ -94,8 +114,10 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
       emoji: (room, seq) => reads.emoji.all(room, seq),
       given: (room, seq, emoji, user) => reads.given.get(room, seq, emoji, user) !== undefined,
     });
-    const plan = planAppends(inputs, counters, known, targets);
+    const turns = new Map<string, TurnRow>();
+    const plan = planAppends(inputs, counters, known, targets, postGuard(facts, turns));
     write(plan);
+    for (const turn of turns.values()) moderation.take.run(turn);
     if (routing?.active && outbox.write(appendOutbox(routing, inputs, plan.results))) routing.written();
     if (plan.changes.erases) erased = true;
     return plan.results;

@@ -135,6 +135,12 @@ export interface AppendInput {
   mentions?: string[];
   /** Not a message but a change to one (`from` is who changes it). */
   change?: ChangeInput;
+  /**
+   * Check the sender's mute in the room inside the commit, and for a `message` the room's slow
+   * mode (owner and admins exempt): refused with PostRefused (store/post-guard.ts). Absent: not
+   * checked (server admins, direct conversations, the server API).
+   */
+  moderated?: 'message' | 'change';
 }
 
 export interface AppendResult {
@@ -336,9 +342,4 @@ export interface Store extends OutboxPort {
   listMutes(room: string, now: number): Promise<MuteRecord[]>;
   /** The sender's role, active mute and the room's slow mode, in one read (null: no such room). */
   postGate(room: string, userId: string, now: number): Promise<PostGate | null>;
-  /**
-   * Takes the member's slow-mode turn: 0 when they may send now (the turn is recorded), else the
-   * ms until they may. Atomic across nodes.
-   */
-  takeSlowTurn(room: string, userId: string, windowMs: number, now: number): Promise<number>;
 }

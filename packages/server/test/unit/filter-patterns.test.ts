@@ -2,14 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPatterns, luhn, PatternError, validIdCn } from '../../src/gate/filter-patterns.js';
+import { emailSpans, loadPatterns, luhn, PatternError, validIdCn } from '../../src/gate/filter-patterns.js';
 import { maskSpans } from '../../src/gate/filter-words.js';
+import { MessageFilter } from '../../src/gate/filter.js';
 
 // The pattern presets with valid and invalid samples (checksums), and regex files: a catastrophic
 // expression is refused at load, naming its line.
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'roomcast-patterns-'));
-const masked = (list: string, text: string) => maskSpans(text, loadPatterns(list).flatMap((p) => p.find(text)));
+const masked = (list: string, text: string) => maskSpans(text, loadPatterns(list).presets.flatMap((p) => p.find(text)));
 
 describe('presets', () => {
   it('phone-cn: mainland mobile numbers, not other digit runs', () => {
@@ -29,6 +30,15 @@ describe('presets', () => {
   it('email', () => {
     expect(masked('email', 'write to ann.lee+chat@example.co.uk!')).toBe(`write to ${'*'.repeat(26)}!`);
     expect(masked('email', 'not an@address')).toBe('not an@address');
+    expect(masked('email', 'a@b.cc1@x.yy and z@q..com @c.de')).toBe('************ and z@q..com @c.de');
+  });
+
+  it('email runs in linear time (the regex it replaces took seconds on this)', () => {
+    for (const text of ['a'.repeat(200_000), `a@${'a-'.repeat(100_000)}`, `a@a${'.a'.repeat(100_000)}`, 'a@'.repeat(100_000)]) {
+      const t0 = performance.now();
+      emailSpans(text);
+      expect(performance.now() - t0).toBeLessThan(500);
+    }
   });
 
   it('card: 13 to 19 digits with spaces or dashes, Luhn-valid only', () => {
@@ -47,10 +57,25 @@ describe('presets', () => {
 });
 
 describe('file:PATH', () => {
-  it('reads one expression a line, skipping comments and blank lines', () => {
+  it('reads one expression a line, skipping comments and blank lines', async () => {
     const file = join(tempDir(), 'patterns.txt');
     writeFileSync(file, '# order numbers\n\nORD-\\d{6}\n');
-    expect(masked(`file:${file}`, 'see ORD-123456')).toBe('see **********');
+    expect(loadPatterns(`file:${file}`).files.map((f) => f.source)).toEqual(['ORD-\\d{6}']);
+    const filter = new MessageFilter({ wordsFile: '', patterns: `file:${file}`, mode: 'mask' });
+    expect(await filter.check('see ORD-123456')).toEqual({ action: 'replace', text: 'see **********' });
+    filter.close();
+  });
+
+  it('refuses a repeated group holding an alternation or a repetition, which safe-regex2 lets through', () => {
+    const file = join(tempDir(), 'patterns.txt');
+    for (const source of ['(\\w|\\d)*!', '(a|a)*$', '(a|aa)*b', '(?:(a|b)c)+', '(?:ab|a){2,9}']) {
+      writeFileSync(file, `${source}\n`);
+      expect(() => loadPatterns(`file:${file}`), source).toThrow(/line 1: .* can backtrack catastrophically \(a repeated group/);
+    }
+    for (const source of ['(foo|bar)', '(ab)+c', '(a|b)?c', '[(|)]+', '\\(a|b\\)*', '\\p{L}{2,}(x)+', '(?:ab){2}']) {
+      writeFileSync(file, `${source}\n`);
+      expect(loadPatterns(`file:${file}`).files.length, source).toBe(1);
+    }
   });
 
   it('refuses a catastrophic expression at load, naming its line', () => {

@@ -26,6 +26,16 @@ describe('WordMatcher', () => {
     expect(mask(m, 'f\u200Buck')).toBe('*****');
   });
 
+  it('drops combining marks, variation selectors, U+034F and the Hangul fillers inside a word', () => {
+    for (const t of ['fu\u0301ck', 'fúck', 'f\uFE0Fuck', 'f\u{E0100}uck', 'f\u034Fuck', 'f\u3164uck', 'f\u115Fuck', 'f\uFFA0uck', 'f\u2060uck']) {
+      expect(m.find(t).length, JSON.stringify(t)).toBe(1);
+      expect(mask(m, t), JSON.stringify(t)).toBe('*'.repeat([...t].length));
+    }
+    // Spaces are kept (as U+0020): a phrase needs them, and words side by side stay apart.
+    expect(mask(m, 'a bad\u00A0word')).toBe('a ********');
+    expect(m.find('f u c k')).toEqual([]);
+  });
+
   it('masks a surrogate pair as one character', () => {
     const emoji = new WordMatcher(['😀x']);
     expect(mask(emoji, 'a😀x')).toBe('a**');
@@ -47,7 +57,7 @@ describe('WordMatcher', () => {
 });
 
 describe('masking (property)', () => {
-  const alphabet = fc.constantFrom('a', 'b', 'A', 'Ｂ', 'ａ', '敏', '感', ' ', '\u200B', '😀', 'ﬁ', 'İ', '*', 'x');
+  const alphabet = fc.constantFrom('a', 'b', 'A', 'Ｂ', 'ａ', '敏', '感', ' ', '\u200B', '😀', 'ﬁ', 'İ', '*', 'x', '\u0301', 'á', '\uFE0F', '\u3164', '\u00A0');
   const word = fc.array(alphabet, { minLength: 1, maxLength: 4 }).map((cs) => cs.join(''));
 
   it('keeps the length in code points and leaves no listed word findable', () => {

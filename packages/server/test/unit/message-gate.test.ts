@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/errors.js';
-import { chainGates, MessageGate, type BeforeMessage, type GateInput, type GateVerdict } from '../../src/core/message-gate.js';
+import { chainGates, MAX_WAITING_PER_ROOM, MessageGate, type BeforeMessage, type GateInput, type GateVerdict } from '../../src/core/message-gate.js';
 
 // The gate on its own: the chain of gates, and per-room order whatever order verdicts come in.
 
@@ -89,6 +89,7 @@ describe('MessageGate', () => {
         throw new Error('bug');
       },
       () => ({ action: 'replace', text: 'x'.repeat(101) }),
+      () => ({ action: 'replace', text: 'a\u0000b' }),
       () => ({ action: 'maybe' }) as unknown as GateVerdict,
       () => {
         throw new ChatError('forbidden', 'not you');
@@ -97,7 +98,24 @@ describe('MessageGate', () => {
     for (const [i, v] of verdicts.entries()) {
       const gate = new MessageGate(() => v(), 100, silent);
       const err = (await gate.pass('r', input('t'), async () => 'stored').catch((e: unknown) => e)) as ChatError;
-      expect(err.code).toBe(i === 3 ? 'forbidden' : 'unavailable');
+      expect(err.code).toBe(i === 4 ? 'forbidden' : 'unavailable');
     }
+  });
+
+  it(`holds at most ${MAX_WAITING_PER_ROOM} posts of a room; past that it refuses with unavailable, other rooms go on`, async () => {
+    const { check, answer } = heldGate();
+    const gate = new MessageGate(check, 100, silent);
+    const waiting = Array.from({ length: MAX_WAITING_PER_ROOM }, (_, i) => gate.pass('r', input(`t${i}`), async () => i));
+    const err = (await gate.pass('r', input('one too many'), async () => -1).catch((e: unknown) => e)) as ChatError;
+    expect(err.code).toBe('unavailable');
+    const other = gate.pass('s', input('elsewhere', 's'), async () => 'other');
+    answer('elsewhere');
+    expect(await other).toBe('other');
+    for (let i = 0; i < MAX_WAITING_PER_ROOM; i++) answer(`t${i}`);
+    expect((await Promise.all(waiting)).length).toBe(MAX_WAITING_PER_ROOM);
+    // Drained: the room takes posts again.
+    const again = gate.pass('r', input('again'), async () => 'again');
+    answer('again');
+    expect(await again).toBe('again');
   });
 });
