@@ -1,9 +1,10 @@
 import { CloseCode, type RoomInfo } from '@roomcast/protocol';
 import { userChannel } from '../broker/broker.js';
 import { outboxEvent } from '../store/outbox.js';
-import type { OutboxEvent } from '../store/store.js';
+import type { OutboxEvent, RoomPatch, RoomRecord } from '../store/store.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
+import { roomInfoOf } from './events.js';
 import type { SessionRegistry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -73,4 +74,20 @@ export function closeUserHere(registry: SessionRegistry, userId: string, code: n
   const open = registry.of(userId).filter((s: Session) => !s.closed);
   for (const s of open) s.conn.close(code, reason);
   return open.length;
+}
+
+/**
+ * Changes a room's settings, whoever asks (the socket's `update`, the server API): stored, then
+ * the live room, the public directory and the members (a `room` event) see the new settings.
+ */
+export async function updateRoomSettings(d: Pick<HandlerDeps, 'store' | 'delivery' | 'directory'>, roomId: string, patch: RoomPatch): Promise<RoomRecord> {
+  const rec = await d.store.updateRoom(roomId, patch);
+  if (!rec) throw new ChatError('room_not_found', `room "${roomId}" was deleted`);
+  const room = roomInfoOf(rec);
+  const live = d.delivery.rooms.get(room.id);
+  if (live) live.info = room;
+  d.directory.removed(room.id);
+  d.directory.added(rec);
+  d.delivery.broadcast(room.id, { op: 'room', room });
+  return rec;
 }

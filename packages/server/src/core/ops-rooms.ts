@@ -8,7 +8,7 @@ import { ChatError } from './errors.js';
 import { roomInfoOf } from './events.js';
 import { DIRECT_PREFIX, newRoomId } from './ids.js';
 import { joinAndStream } from './join-stream.js';
-import { deleteRoomEverywhere, tellDropUser } from './moderation.js';
+import { deleteRoomEverywhere, tellDropUser, updateRoomSettings } from './moderation.js';
 import { decodeCursor, encodeCursor } from './room-pages.js';
 
 // Room requests: create, join, leave, update, delete, rooms, members, share (invite links).
@@ -121,15 +121,7 @@ export async function update(d: Pick<HandlerDeps, 'store' | 'membership' | 'deli
   if (req.retention !== undefined) patch.retention = req.retention;
   if (req.receipts !== undefined) patch.receipts = req.receipts;
   if (req.slowMode !== undefined) patch.slowMode = req.slowMode ?? 0;
-  const rec = await d.store.updateRoom(current.id, patch);
-  if (!rec) throw new ChatError('room_not_found', `room "${current.id}" was deleted`);
-  const room = roomInfoOf(rec);
-  const live = d.delivery.rooms.get(room.id);
-  if (live) live.info = room;
-  d.directory.removed(room.id);
-  d.directory.added(rec);
-  d.delivery.broadcast(room.id, { op: 'room', room });
-  ctx.ok({ room });
+  ctx.ok({ room: roomInfoOf(await updateRoomSettings(d, current.id, patch)) });
 }
 
 export async function remove(d: Pick<HandlerDeps, 'registry' | 'membership' | 'delivery'>, ctx: RequestContext, req: RequestOf<'delete'>): Promise<void> {

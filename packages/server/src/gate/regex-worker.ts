@@ -65,6 +65,7 @@ export class RegexWorker {
     if (this.queue.length >= MAX_QUEUED) return Promise.reject(new RegexFailure(`${MAX_QUEUED} messages are waiting for the file: patterns`));
     return new Promise<Span[]>((resolve, reject) => {
       this.queue.push({ text, resolve, reject });
+      if (!this.worker) this.start();
       this.next();
     });
   }
@@ -93,6 +94,7 @@ export class RegexWorker {
   private stop(): void {
     const w = this.worker;
     this.worker = null;
+    this.ready = false;
     clearTimeout(this.timer);
     void w?.terminate();
   }
@@ -139,6 +141,9 @@ export class RegexWorker {
       this.log.warn({ file, reason: why }, '--filter-patterns: a file: expression failed on a message (--hook-fail applies); make it simpler');
     }
     job?.reject(new RegexFailure(why));
-    if (!this.closing || this.queue.length > 0) this.start();
+    // A worker lost before it was ready fails what waits, and the next message starts another:
+    // never a loop of restarts.
+    if (!job) for (const waiting of this.queue.splice(0)) waiting.reject(new RegexFailure(why));
+    else if (this.queue.length > 0) this.start();
   }
 }

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ChatError } from '../core/errors.js';
-import { deleteRoomEverywhere, kickMember } from '../core/moderation.js';
+import { deleteRoomEverywhere } from '../core/moderation.js';
 import type { RoomRecord } from '../store/store.js';
-import { adminRooms, type ApiCore, moderationOf, SYSTEM } from './api-core.js';
+import { adminRooms, type ApiCore, SYSTEM } from './api-core.js';
 import { type adminGuard, callerOf, decodeCursor, DEFAULT_LIMIT, encodeCursor, failWith, noNul } from './admin-guard.js';
 import { errors, KEY_OR_ADMIN, MemberSchema, Ok, PageQuery, RoomParams, RoomSchema, RoomUserParams, UserId } from './api-schemas.js';
 import { registerAdminUserRoutes } from './admin-users.js';
@@ -145,9 +145,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: ApiCore, guard: 
         noNul(req.params);
         const room = await core.membership.loadRoom(req.params.room);
         // Exactly the socket `kick`'s effects, on every node (and its moderation event, with roles).
-        const mod = moderationOf(core);
-        if (mod?.kick) await mod.kick(SYSTEM, room, req.params.user);
-        else await kickMember(core, room, req.params.user);
+        await core.moderation.kick(SYSTEM, room, req.params.user);
         core.log.info({ room: room.id, user: req.params.user, by: callerOf(req) }, 'admin API: member removed');
         return { room: room.id, user: req.params.user, removed: true };
       } catch (err) {

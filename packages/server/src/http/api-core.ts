@@ -1,22 +1,13 @@
 import type { Core } from '../core/core.js';
-import type { Moderation, ModerationActor } from '../core/moderation-types.js';
+import type { ModerationActor } from '../core/moderation-types.js';
 import type { RoomRecord } from '../store/store.js';
 
 // What the server API's routes use of the core, and the pieces several route files share.
 
-export type ApiCore = Pick<Core, 'config' | 'log' | 'now' | 'store' | 'broker' | 'registry' | 'membership' | 'delivery' | 'directory'>;
+export type ApiCore = Pick<Core, 'config' | 'log' | 'now' | 'store' | 'broker' | 'registry' | 'membership' | 'delivery' | 'directory' | 'moderation'>;
 
 /** The server API acts as the system: it may do everything a room's owner or an admin may. */
 export const SYSTEM: ModerationActor = { kind: 'system' };
-
-/**
- * The core's moderation service (helper C's `core.moderation`), or null on a core without one.
- * Read loosely so this file builds whether or not the Core interface names it yet.
- */
-export function moderationOf(core: ApiCore): Moderation | null {
-  const m = (core as unknown as { moderation?: Moderation }).moderation;
-  return m ?? null;
-}
 
 /** A room as the API shows it. */
 export interface AdminRoom {

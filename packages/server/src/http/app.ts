@@ -26,7 +26,7 @@ import { serveWebUi } from './web.js';
 import { addWebhookMetrics, registerWebhookStatus, type WebhookStatusSource } from './webhook-status.js';
 
 export interface HttpDeps {
-  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker' | 'now' | 'directory'>;
+  core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker' | 'now' | 'directory' | 'moderation'>;
   store: Store;
   broker: Broker;
   auth: Authenticator;

@@ -4,7 +4,7 @@ import { mintToken } from '../auth/mint.js';
 import { ChatError } from '../core/errors.js';
 import { MAX_UNTIL } from '../core/moderation-errors.js';
 import type { Moderation } from '../core/moderation-types.js';
-import { type ApiCore, moderationOf, SYSTEM } from './api-core.js';
+import { type ApiCore, SYSTEM } from './api-core.js';
 import { callerOf, failWith, noNul, refuseBannedAdmins } from './admin-guard.js';
 import { errors, KEY_OR_ADMIN, Ok, RoomId, RoomParams, RoomUserParams, UserId, UserParams } from './api-schemas.js';
 import { IdempotencyHeaders } from './idempotency.js';
@@ -36,9 +36,7 @@ const TokenBody = Type.Object({
 });
 
 function need(core: ApiCore): Moderation {
-  const m = moderationOf(core);
-  if (!m) throw new ChatError('unavailable', 'moderation is not available on this server yet');
-  return m;
+  return core.moderation;
 }
 
 const opts = <T extends { until?: number | null; reason?: string }>(b: T) => ({

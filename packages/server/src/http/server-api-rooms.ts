@@ -2,13 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RoomInfo } from '@roomcast/protocol';
 import { ChatError } from '../core/errors.js';
-import { roomInfoOf } from '../core/events.js';
 import { DIRECT_PREFIX, newRoomId } from '../core/ids.js';
 import type { RoomPatch } from '../store/store.js';
-import { adminRooms, type ApiCore, moderationOf, SYSTEM } from './api-core.js';
+import { adminRooms, type ApiCore, SYSTEM } from './api-core.js';
 import { callerOf, failWith, noNul } from './admin-guard.js';
 import { Capacity, errors, KEY_OR_ADMIN, Ok, Retention, RoomId, RoomParams, RoomSchema, RoomUserParams, Title, UserId, Visibility } from './api-schemas.js';
 import { IdempotencyHeaders } from './idempotency.js';
+import { updateRoomSettings } from '../core/moderation.js';
 
 // The server API's rooms: create (with members and roles), update, and members' add and role.
 // The list, get, delete, member list and removal are in admin-api.ts (their first home).
@@ -48,15 +48,13 @@ async function ensureUser(core: ApiCore, id: string, name: string | undefined): 
 
 /** Adds a member with the socket `invite`'s effects (their connections learn of the room). */
 async function addMember(core: ApiCore, room: RoomInfo, user: string, name: string | undefined, role: 'admin' | 'member' | undefined): Promise<boolean> {
-  const mod = moderationOf(core);
-  await mod?.refuseBanned?.(room, user);
+  await core.moderation.refuseBanned(room, user);
   await ensureUser(core, user, name);
   const res = await core.store.addMember(room.id, user, room.capacity, core.now());
   if (res === 'full') throw new ChatError('room_full', `room "${room.id}" is full (${room.capacity}/${room.capacity})`);
   for (const s of core.registry.of(user)) s.memberOf.add(room.id);
   if (role === 'admin') {
-    if (!mod) throw new ChatError('unavailable', 'room roles are not available on this server yet');
-    await mod.setRole(SYSTEM, room.id, user, role);
+    await core.moderation.setRole(SYSTEM, room.id, user, role);
   }
   return res === 'added';
 }
@@ -120,15 +118,8 @@ export function registerRoomWriteRoutes(app: FastifyInstance, core: ApiCore, gua
         for (const k of ['title', 'capacity', 'retention', 'receipts', 'slowMode'] as const) {
           if (req.body[k] !== undefined) (patch as Record<string, unknown>)[k] = req.body[k];
         }
-        const rec = await core.store.updateRoom(current.id, patch);
-        if (!rec) throw new ChatError('room_not_found', `room "${current.id}" was deleted`);
         // The socket `update`'s effects: live rooms, the public directory, a `room` event to members.
-        const room = roomInfoOf(rec);
-        const live = core.delivery.rooms.get(room.id);
-        if (live) live.info = room;
-        core.directory.removed(room.id);
-        core.directory.added(rec);
-        core.delivery.broadcast(room.id, { op: 'room', room });
+        const rec = await updateRoomSettings(core, current.id, patch);
         const [shown] = await adminRooms(core, [rec]);
         return shown;
       } catch (err) {
@@ -170,9 +161,7 @@ export function registerRoomWriteRoutes(app: FastifyInstance, core: ApiCore, gua
     async (req, reply) => {
       try {
         noNul(req.params);
-        const mod = moderationOf(core);
-        if (!mod) throw new ChatError('unavailable', 'room roles are not available on this server yet');
-        await mod.setRole(SYSTEM, req.params.room, req.params.user, req.body.role);
+        await core.moderation.setRole(SYSTEM, req.params.room, req.params.user, req.body.role);
         return { room: req.params.room, user: req.params.user, role: req.body.role };
       } catch (err) {
         return fail(reply, err);
