@@ -49,6 +49,22 @@ describe('moderation across two nodes', () => {
     await carol.ok('send', { room: 'mc-mute', text: 'back' });
   });
 
+  it('a role granted on node 1 holds on node 2 at once: the new admin moderates there, and loses it when revoked', async () => {
+    const owner = await on(0, { name: 'Owner' });
+    const bob = await on(1, { name: 'Bob' });
+    const carol = await on(1, { name: 'Carol' });
+    await owner.ok('create', { room: 'mc-role' });
+    await bob.ok('join', { room: 'mc-role' });
+    await carol.ok('join', { room: 'mc-role' });
+    expect(await bob.request('mute', { room: 'mc-role', user: carol.userId })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    await owner.ok('role', { room: 'mc-role', user: bob.userId, role: 'admin' });
+    // No wait for the moderation event: the role is in force on node 2 as soon as the owner's reply came.
+    await bob.ok('mute', { room: 'mc-role', user: carol.userId });
+    expect(await carol.request('send', { room: 'mc-role', text: 'hm' })).toMatchObject({ ok: false, error: { code: 'muted' } });
+    await owner.ok('role', { room: 'mc-role', user: bob.userId, role: 'member' });
+    expect(await bob.request('unmute', { room: 'mc-role', user: carol.userId })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
   it('slow mode holds one member to one message per window over both nodes', async () => {
     const owner = await on(0, { name: 'Owner' });
     const dave = await on(0, { name: 'Dave' });
