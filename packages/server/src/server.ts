@@ -54,6 +54,18 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** Starts roomcast in embedded mode (SQLite + in-process broker). */
 export async function startServer(options: Partial<ServerConfig> = {}, logger?: Logger, extras: StartExtras = {}): Promise<RoomcastServer> {
+  // What a failed start had opened is closed again, newest first: a caller that catches the
+  // error (library mode, tests) keeps no database connection, worker thread or timer of it.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await start(options, logger, extras, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(options: Partial<ServerConfig>, logger: Logger | undefined, extras: StartExtras, undo: Array<() => unknown>): Promise<RoomcastServer> {
   const config: ServerConfig = { ...DEFAULT_CONFIG, ...options };
   checkConfig(config);
   const webhookEndpoints = [...webhookEndpointsFrom(config), ...(extras.webhookEndpoints ?? [])];
@@ -62,7 +74,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
   const log = logger ?? createLogger(config.logLevel);
   // Filter, hook URL, in-process hook: one chain; a list that cannot be loaded stops the start here.
   const gates = buildGates(config, log, extras.beforeMessage);
+  undo.push(() => gates.close());
   const opened = await openStore(config, log);
+  undo.push(() => opened.close());
   // With webhooks, the core's room and member writes carry their events (webhooks/wiring.ts).
   const webhooks = setUpWebhooks(opened, { endpoints: webhookEndpoints, maxAgeMs: config.webhookMaxAgeMs, timeoutMs: config.webhookTimeoutMs, unreachedDelayMs: config.unreachedDelayMs, clustered: Boolean(config.postgresUrl), nodeId: config.nodeId }, log);
   const store = webhooks?.store ?? opened;
@@ -80,8 +94,8 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
       },
       onError: (err) => log.warn({ err: err.message }, 'broker connection problem'),
     });
-    await redis.connect().catch(async (err: unknown) => {
-      await store.close();
+    undo.push(() => redis.close());
+    await redis.connect().catch((err: unknown) => {
       throw new Error(`cannot reach Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
     });
     broker = redis;
@@ -119,7 +133,9 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     },
   });
   coreRef = core;
+  undo.push(() => core.shutdown());
   await webhooks?.start((userId) => core.membership.isOnline(userId));
+  undo.push(() => webhooks?.stop());
   const gateway = new Gateway(
     core,
     auth,
@@ -157,6 +173,7 @@ export async function startServer(options: Partial<ServerConfig> = {}, logger?: 
     metricsAddress: config.metricsAddress,
     ...(webhooks ? { webhooks: { endpoints: webhooks.endpoints, stats: webhooks.stats, backlog: () => opened.outboxBacklog() } } : {}),
   });
+  undo.push(() => app.close(), () => gateway.close());
   let bound: { url: string; port: number };
   if (extras.mount) {
     bound = await extras.mount.attach(app, gateway.handleUpgrade);

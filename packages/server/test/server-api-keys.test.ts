@@ -1,6 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { freshDatabase } from '../../../test/pg.js';
+import { startServer } from '../src/server.js';
 import { ApiKeyError, ApiKeys, loadApiKeys, parseApiKeys } from '../src/http/api-keys.js';
 import { serversPerTest, tempDir } from './helpers.js';
 import { caller, READ_KEY } from './server-api-kit.js';
@@ -43,5 +46,24 @@ describe('--api-keys', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '[{"name": "a"}]');
     await expect(start({ apiKeys: broken })).rejects.toThrow(/--api-keys .*entry 1/);
+  });
+});
+
+describe('a start that fails', () => {
+  it('closes what it had opened: no database connection is left (a bad --api-keys file on PostgreSQL)', async () => {
+    const postgresUrl = await freshDatabase(inject('pgUrl'), 'failedstart');
+    const name = new URL(postgresUrl).pathname.slice(1);
+    const broken = join(tempDir(), 'broken.json');
+    writeFileSync(broken, '[{"name": "a"}]');
+    // The store opened (and migrated the schema) before the keys file was read.
+    await expect(startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', postgresUrl, apiKeys: broken })).rejects.toThrow(/--api-keys/);
+    const admin = new pg.Client({ connectionString: inject('pgUrl') });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+      expect(Number(rows[0]?.n)).toBe(0);
+    } finally {
+      await admin.end();
+    }
   });
 });
