@@ -46,15 +46,15 @@ describe('the webhook examples in docs/integration.md', () => {
     await waitUntil(() => out.includes(`push to ${bob.userId}`), { what: 'the push', seen: () => out, on: events(child.stdout, 'data') });
     expect(out).toContain(`push to ${bob.userId}: Alice: 3 new messages`);
     // The same event again (a retry): answered, not pushed twice.
-    const body = JSON.stringify({ id: 'evt_same', type: 'message.unreached', ts: Date.now(), data: { user: { id: 'u_x', name: 'X' }, count: 1, last: { from: { name: 'A' }, preview: 'hi' } } });
+    const body = JSON.stringify({ id: 'evt_same', type: 'message.unreached', ts: Date.now(), data: { user: { id: 'docs-direct-push', name: 'X' }, count: 1, last: { from: { name: 'A' }, preview: 'hi' } } });
     for (let i = 0; i < 2; i++) {
       const res = await fetch(url, { method: 'POST', body, headers: { 'x-roomcast-signature': signBody(SECRET, body) } });
       expect(res.status).toBe(204);
     }
     const unsigned = await fetch(url, { method: 'POST', body, headers: { 'x-roomcast-signature': signBody('another-secret-0123', body) } });
     expect(unsigned.status).toBe(401);
-    await waitUntil(() => out.includes('push to u_x'), { what: 'the direct push', seen: () => out, on: events(child.stdout, 'data') });
-    expect(out.split('push to u_x').length - 1).toBe(1);
+    await waitUntil(() => out.includes('push to docs-direct-push'), { what: 'the direct push', seen: () => out, on: events(child.stdout, 'data') });
+    expect(out.split('push to docs-direct-push').length - 1).toBe(1);
   });
 
   it('verifies with the five-line function', async () => {
