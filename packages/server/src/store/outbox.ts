@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { UserRef } from '@roomcast/protocol';
+import type { WebhookOutboxTable } from './schema-outbox.js';
 
 // The webhook outbox as the store keeps it (issue 16): events written in the same transaction as
 // the change that caused them, one row per (event, endpoint), claimed and sent by the dispatcher
@@ -120,20 +121,8 @@ export function laneOf(e: OutboxEvent): string | null {
   return e.type.startsWith('user.') && typeof user?.id === 'string' ? `~user:${user.id}` : null;
 }
 
-/** A row to insert. */
-export interface OutboxInsert {
-  event_id: string;
-  endpoint: string;
-  type: string;
-  lane: string | null;
-  body: string;
-  created_at: number;
-  next_at: number;
-  attempts: number;
-  lease_owner: string | null;
-  lease_until: number;
-  last_error: string | null;
-}
+/** A row to insert: the table's columns but its insertion order (`pos`), which the database assigns. */
+export type OutboxInsert = Omit<WebhookOutboxTable, 'pos'>;
 
 /**
  * Who wants what, shared by the store's writers (appends, room changes, enqueueEvents). Empty
