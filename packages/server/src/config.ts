@@ -41,8 +41,20 @@ export interface ServerConfig {
   maxUnauthPerIp: number;
   /** Cluster mode: PostgreSQL URL for rooms, members and messages. Empty: embedded SQLite. */
   postgresUrl: string;
-  /** Cluster mode: Redis URL for fan-out and presence between nodes. Empty: in-process. */
+  /**
+   * Cluster mode: Redis URL for fan-out and presence between nodes. Empty: in-process. Several,
+   * comma-separated: independent Redis shards, rooms spread over them by consistent hashing; with
+   * `redisCluster`, seed nodes of one Redis Cluster.
+   */
   redisUrl: string;
+  /** The URLs of `redisUrl` are seed nodes of a Redis Cluster (sharded pub/sub, hash-tagged keys). */
+  redisCluster: 'on' | 'off';
+  /** Prefix of every Redis key and channel; two clusters sharing one Redis need two prefixes. */
+  redisPrefix: string;
+  /** How long a Redis command may take before the node treats Redis as unreachable, ms. */
+  redisTimeoutMs: number;
+  /** PostgreSQL statement timeout, ms; lock and idle-in-transaction timeouts derive from it. */
+  pgTimeoutMs: number;
   /** This node's name in the cluster (unique). Empty: made from the host name and pid. */
   nodeId: string;
   /** How long a crashed node's users still count as online, ms. */
@@ -149,6 +161,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxUnauthPerIp', flag: 'max-unauth-per-ip', env: 'ROOMCAST_MAX_UNAUTH_PER_IP', kind: 'int', min: 1, help: 'connections from one address still waiting to authenticate' },
   { key: 'postgresUrl', flag: 'postgres', env: 'ROOMCAST_POSTGRES_URL', kind: 'string', secret: true, help: 'cluster mode: PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite' },
   { key: 'redisUrl', flag: 'redis', env: 'ROOMCAST_REDIS_URL', kind: 'string', secret: true, help: 'cluster mode: Redis URL (redis://host:6379) for fan-out and presence between nodes' },
+  { key: 'redisCluster', flag: 'redis-cluster', env: 'ROOMCAST_REDIS_CLUSTER', kind: { choices: ['off', 'on'] }, help: 'on: the --redis URLs are seed nodes of a Redis Cluster (sharded pub/sub); without it, several URLs are independent shards' },
+  { key: 'redisPrefix', flag: 'redis-prefix', env: 'ROOMCAST_REDIS_PREFIX', kind: 'string', help: 'prefix of every Redis key and channel; two clusters on one Redis need two prefixes' },
+  { key: 'redisTimeoutMs', flag: 'redis-timeout', env: 'ROOMCAST_REDIS_TIMEOUT', kind: 'int', min: 100, help: 'ms a Redis command or heartbeat may take before the node stops acknowledging (unavailable) and /readyz answers 503' },
+  { key: 'pgTimeoutMs', flag: 'pg-timeout', env: 'ROOMCAST_PG_TIMEOUT', kind: 'int', min: 100, help: 'ms a PostgreSQL statement may run (lock and idle-in-transaction timeouts follow from it); a node that cannot commit answers unavailable' },
   { key: 'nodeId', flag: 'node-id', env: 'ROOMCAST_NODE_ID', kind: 'string', help: 'this node\'s unique name in a cluster (default: host name and pid)' },
   { key: 'presenceLeaseMs', flag: 'presence-lease', env: 'ROOMCAST_PRESENCE_LEASE', kind: 'int', min: 300, help: 'ms after which a crashed node\'s users go offline (cluster mode)' },
   { key: 'handshakeTimeoutMs', flag: 'handshake-timeout', env: 'ROOMCAST_HANDSHAKE_TIMEOUT', kind: 'int', min: 100, help: 'ms a new TCP connection has to send its whole request head (HTTP or WebSocket upgrade); slower ones are dropped' },
@@ -211,6 +227,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxUnauthPerIp: 50,
   postgresUrl: '',
   redisUrl: '',
+  redisCluster: 'off',
+  redisPrefix: 'rc:',
+  redisTimeoutMs: 1_000,
+  pgTimeoutMs: 5_000,
   nodeId: '',
   presenceLeaseMs: 15_000,
   userRate: 0,
@@ -272,7 +292,11 @@ export function checkConfig(c: ServerConfig): void {
     throw new ConfigError('--redis needs --postgres: the nodes of a cluster must share one database');
   }
   if (c.postgresUrl && !/^postgres(ql)?:\/\//.test(c.postgresUrl)) throw new ConfigError('--postgres must be a postgres:// URL');
-  if (c.redisUrl && !/^rediss?:\/\//.test(c.redisUrl)) throw new ConfigError('--redis must be a redis:// or rediss:// URL');
+  for (const url of c.redisUrl ? c.redisUrl.split(',') : []) {
+    if (!/^rediss?:\/\//.test(url.trim())) throw new ConfigError('--redis must be a redis:// or rediss:// URL (several: comma-separated)');
+  }
+  if (c.redisCluster === 'on' && !c.redisUrl) throw new ConfigError('--redis-cluster needs --redis (the seed nodes)');
+  if (!/^[A-Za-z0-9:._-]{1,32}$/.test(c.redisPrefix)) throw new ConfigError(`--redis-prefix must be 1-32 letters, digits or ":._-" (no braces: they would break hash tags), got "${c.redisPrefix}"`);
   if (c.nodeId.includes('|')) throw new ConfigError('--node-id must not contain "|"');
   if (c.metricsToken && c.metricsToken.length < 16) throw new ConfigError('--metrics-token must be at least 16 characters');
   if (c.metricsAddress) parseHostPort(c.metricsAddress, '--metrics-address');
