@@ -111,6 +111,21 @@ export function moderationContract(name: string, open: () => Promise<StoreHarnes
       expect((await post(carol, 71_000, 'change', 'edit')).seq).toBeGreaterThan(0);
     });
 
+    it('refuses a moderated append by a non-member inside the commit (a kick committed on another node counts at once)', async () => {
+      const post = (from: UserRef, ts: number, text: string, moderated?: 'message' | 'change') =>
+        store.append({ room: 'r1', persist: true, from, msgId: `m-${from.id}-${ts}`, text, ts, ...(moderated ? { moderated } : {}) });
+      expect((await post(bob, 1_000, 'member', 'message')).seq).toBe(1);
+      await store.removeMember('r1', bob.id);
+      await expect(post(bob, 2_000, 'kicked', 'message')).rejects.toMatchObject({ code: 'not_member', room: 'r1' });
+      await expect(post(bob, 2_001, 'kicked edit', 'change')).rejects.toMatchObject({ code: 'not_member' });
+      // In one batch, the member's post goes through and the non-member's does not.
+      const both = await Promise.allSettled([post(carol, 3_000, 'ok', 'message'), post(bob, 3_001, 'no', 'message')]);
+      expect(both.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+      // Not moderated (a server admin, the API): not checked.
+      expect((await post(bob, 4_000, 'api')).seq).toBeGreaterThan(1);
+      expect(await store.membersAmong('r1', [alice.id, bob.id, carol.id, 'u-nobody'])).toEqual(new Set([alice.id, carol.id]));
+    });
+
     it('forgets a deleted room’s bans, mutes and turns', async () => {
       await store.putBan({ room: 'r1', user: bob.id, until: null, reason: null, by: null, at: 1 });
       await store.putMute({ room: 'r1', user: carol.id, until: null, by: null, at: 1 });

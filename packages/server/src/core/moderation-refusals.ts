@@ -1,6 +1,6 @@
 import type { RoomInfo } from '@roomcast/protocol';
 import type { PostRefused } from '../store/post-guard.js';
-import type { ChatError } from './errors.js';
+import { ChatError } from './errors.js';
 import { mutedIn, slowModeWait } from './moderation-errors.js';
 import type { User } from './session.js';
 
@@ -17,5 +17,6 @@ export function moderatedAs(user: User, room: RoomInfo, kind: 'message' | 'chang
 
 /** The client's error for a refused post: `muted` with `until`, or `slow_mode` with `retryAfter`. */
 export function refusalOf(err: PostRefused): ChatError {
+  if (err.code === 'not_member') return new ChatError('not_member', `you are not a member of room "${err.room}" (any more); join it again if you may`);
   return err.code === 'muted' ? mutedIn(err.room, err.until) : slowModeWait(err.room, err.slowMode, err.retryAfter);
 }

@@ -1,15 +1,16 @@
 import type { AppendInput } from './store.js';
 
-// Mutes and slow mode are checked inside the group commit that would store the post: a mute or
-// a slow-mode turn committed on any node is seen by the very next append on every node (the
-// same transaction reads it), and the message path pays a few indexed reads per batch on
+// Membership, mutes and slow mode are checked inside the group commit that would store the post:
+// a kick, a mute or a slow-mode turn committed on any node is seen by the very next append on
+// every node (the same transaction reads it), whatever a node's cached copy of who belongs says
+// (a control message lost in a Redis partition cannot let a kicked member post), and the message path pays a few indexed reads per batch on
 // PostgreSQL (a prepared statement per post on SQLite) instead of a round trip of its own per
 // post before it.
 
-/** A post refused by the room's moderation: the sender is muted, or slow mode wants a wait. */
+/** A post refused by the room: the sender is no member (any more), is muted, or slow mode wants a wait. */
 export class PostRefused extends Error {
   constructor(
-    readonly code: 'muted' | 'slow_mode',
+    readonly code: 'not_member' | 'muted' | 'slow_mode',
     readonly room: string,
     /** muted: when the mute ends (null: until lifted). */
     readonly until: number | null,
@@ -18,12 +19,14 @@ export class PostRefused extends Error {
     /** slow_mode: the room's setting, seconds. */
     readonly slowMode: number,
   ) {
-    super(code === 'muted' ? `muted in room "${room}"` : `room "${room}" is in slow mode`);
+    super(code === 'not_member' ? `not a member of room "${room}"` : code === 'muted' ? `muted in room "${room}"` : `room "${room}" is in slow mode`);
   }
 }
 
 /** What the commit read about one sender in one room. */
 export interface PostGuardFacts {
+  /** The sender has a membership row in the room. */
+  member(room: string, user: string): boolean;
   /** The active mute's end (null: until lifted), or undefined when not muted (or expired). */
   mutedUntil(room: string, user: string, now: number): number | null | undefined;
   /** The room's slow mode in seconds (0: off). */
@@ -50,6 +53,7 @@ export function postGuard(facts: PostGuardFacts, turns: Map<string, TurnRow>): (
     const kind = input.moderated;
     if (kind === undefined) return null;
     const user = input.from.id;
+    if (!facts.member(input.room, user)) return new PostRefused('not_member', input.room, null, 0, 0);
     const until = facts.mutedUntil(input.room, user, input.ts);
     if (until !== undefined) return new PostRefused('muted', input.room, until, 0, 0);
     if (kind !== 'message') return null;

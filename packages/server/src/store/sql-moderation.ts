@@ -153,6 +153,15 @@ export class SqlModeration {
     return row !== undefined;
   }
 
+  async membersAmong(room: string, userIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < userIds.length; i += 500) {
+      const chunk = userIds.slice(i, i + 500);
+      for (const r of await this.db.selectFrom('members').select('user_id').where('room_id', '=', room).where('user_id', 'in', chunk).execute()) found.add(r.user_id);
+    }
+    return found;
+  }
+
   memberRole(room: string, userId: string): Promise<RoomRole | null> {
     return memberRole(this.db, room, userId);
   }

@@ -5,8 +5,8 @@ import type { AppendInput } from './store.js';
 
 /**
  * What the moderated posts of a batch need to know, read in the batch's transaction (after the
- * rooms' counters were locked, so a mute or turn committed before is seen): the senders' mutes,
- * and for rooms in slow mode their owner, the senders' roles and last turns. A few queries per
+ * rooms' counters were locked, so a kick, mute or turn committed before is seen): the senders'
+ * memberships and roles, their mutes, and for rooms in slow mode their owner and last turns. A few queries per
  * batch, whatever its size; none when no post of the batch is moderated.
  */
 export async function loadPostFacts(trx: Transaction<Database>, inputs: readonly AppendInput[]): Promise<PostGuardFacts | null> {
@@ -24,16 +24,20 @@ export async function loadPostFacts(trx: Transaction<Database>, inputs: readonly
     settings.set(r.id, { slowMode: Number(r.slow_mode ?? 0), owner: r.owner });
   }
   const slow = rooms.filter((r) => (settings.get(r)?.slowMode ?? 0) > 0);
+  const members = new Set<string>();
   const admins = new Set<string>();
+  for (const m of await trx.selectFrom('members').select(['room_id', 'user_id', 'role']).where('room_id', 'in', rooms).where('user_id', 'in', users).execute()) {
+    members.add(key(m.room_id, m.user_id));
+    if (m.role === 'admin') admins.add(key(m.room_id, m.user_id));
+  }
   const turns = new Map<string, number>();
   if (slow.length > 0) {
-    const members = await trx.selectFrom('members').select(['room_id', 'user_id']).where('room_id', 'in', slow).where('user_id', 'in', users).where('role', '=', 'admin').execute();
-    for (const m of members) admins.add(key(m.room_id, m.user_id));
     for (const t of await trx.selectFrom('slow_turns').select(['room_id', 'user_id', 'last_at']).where('room_id', 'in', slow).where('user_id', 'in', users).execute()) {
       turns.set(key(t.room_id, t.user_id), Number(t.last_at));
     }
   }
   return {
+    member: (room, user) => members.has(key(room, user)),
     mutedUntil: (room, user, now) => {
       const k = key(room, user);
       if (!mutes.has(k)) return undefined;

@@ -47,6 +47,7 @@ export function sqliteAppender(db: BetterSqlite3.Database, onErase: () => void =
     take: db.prepare('insert into slow_turns (room_id, user_id, last_at) values (@room_id, @user_id, @last_at) on conflict (room_id, user_id) do update set last_at = excluded.last_at'),
   };
   const facts = {
+    member: (room: string, user: string) => moderation.role.get(room, user) !== undefined,
     mutedUntil: (room: string, user: string, now: number) => {
       const row = moderation.mute.get(room, user);
       return row && muteActive(row.until === null ? null : Number(row.until), now) ? (row.until === null ? null : Number(row.until)) : undefined;

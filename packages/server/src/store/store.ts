@@ -275,6 +275,8 @@ export interface Store extends OutboxPort {
   addMember(room: string, userId: string, capacity: number | null, now: number, events?: readonly OutboxEvent[]): Promise<AddMemberResult>;
   removeMember(room: string, userId: string, events?: readonly OutboxEvent[]): Promise<boolean>;
   isMember(room: string, userId: string): Promise<boolean>;
+  /** Which of these users are members of the room now (re-checking cached memberships). */
+  membersAmong(room: string, userIds: readonly string[]): Promise<Set<string>>;
   /** When the user's current membership began (ms), or null when they are not a member. */
   memberSince(room: string, userId: string): Promise<number | null>;
   /** A room's members in the order they joined, then by id: all of them, or a page. */
