@@ -135,6 +135,9 @@ export function moderationContract(name: string, open: () => Promise<StoreHarnes
       await expect(post(1_001)).rejects.toMatchObject({ code: 'slow_mode' });
       await store.deleteRoom('r1');
       await store.createRoom(newRoom('r1'));
+      // The new room's members are new too: Bob belongs to it only once he joins.
+      await expect(post(1_001)).rejects.toMatchObject({ code: 'not_member' });
+      await store.addMember('r1', bob.id, null, 1_001);
       expect(await store.getBan('r1', bob.id, 2)).toBeNull();
       expect(await store.getMute('r1', carol.id, 2)).toBeNull();
       await store.updateRoom('r1', { slowMode: 10 });

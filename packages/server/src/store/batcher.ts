@@ -1,10 +1,18 @@
 // Group commit: requests that arrive in the same event-loop turn are written in one
 // transaction, so a busy server pays one commit per turn instead of one per message.
+// PostgreSQL also runs a few batches at once for disjoint keys (rooms), so one slow room does
+// not hold up the others, and re-queues the inputs a batch could not take yet (a room whose
+// counters another node has locked) until their wait is over.
 
 interface Pending<I, R> {
   input: I;
+  key: string;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
+  /** When it was first queued: the retry budget counts from here. */
+  since: number;
+  /** Not tried again before this time (ms since epoch); 0 = at once. */
+  notBefore: number;
 }
 
 export interface BatcherOptions<I, R> {
@@ -12,55 +20,134 @@ export interface BatcherOptions<I, R> {
   write: (inputs: I[]) => Promise<Array<R | Error>>;
   /** Largest batch per transaction. */
   maxBatch: number;
+  /** Batches written at once (default 1). Batches in flight never share a key. */
+  maxInFlight?: number;
+  /** The key inputs are ordered by (a room); inputs of one key are written in push order. */
+  keyOf?: (input: I) => string;
+  /** An input's Error that means "not now": it is queued again (in order) instead of failing. */
+  retryable?: (err: Error) => boolean;
+  /** How long an input may keep being retried before its last Error is its answer. */
+  retryForMs?: number;
+  /** Pause before a retried input is tried again. */
+  retryDelayMs?: number;
+  /**
+   * A further batch starts only once the newest one in flight has run this long: batches stay
+   * large (one commit for many messages) while the database answers, and a stuck batch does
+   * not hold up the other keys for longer than this.
+   */
+  overlapAfterMs?: number;
 }
 
 export class Batcher<I, R> {
   private queue: Pending<I, R>[] = [];
   private scheduled = false;
-  private running: Promise<void> | null = null;
+  private inFlight = 0;
+  /** When the newest batch in flight started. */
+  private newestStart = 0;
+  /** Keys of the batches in flight. */
+  private readonly busy = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private idle: Array<() => void> = [];
 
   constructor(private readonly opts: BatcherOptions<I, R>) {}
 
   push(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      const key = this.opts.keyOf ? this.opts.keyOf(input) : '';
+      this.queue.push({ input, key, resolve, reject, since: Date.now(), notBefore: 0 });
       this.schedule();
     });
   }
 
   /** Resolves once everything queued so far is written. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.running || this.scheduled) {
-      if (this.running) await this.running;
-      else await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.inFlight > 0 || this.scheduled) {
+      await new Promise<void>((r) => this.idle.push(r));
     }
   }
 
+  /** First batch of a turn waits for the turn's other requests (one setImmediate). */
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.running = this.flush().finally(() => {
-        this.running = null;
-        if (this.queue.length > 0) this.schedule();
-      });
+      this.pump();
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
-      try {
-        const results = await this.opts.write(batch.map((p) => p.input));
-        batch.forEach((p, i) => {
-          const r = results[i];
-          if (r instanceof Error) p.reject(r);
-          else p.resolve(r as R);
-        });
-      } catch (err) {
-        for (const p of batch) p.reject(err);
+  private pump(): void {
+    const max = this.opts.maxInFlight ?? 1;
+    while (this.inFlight < max && this.mayOverlap()) {
+      const batch = this.take();
+      if (batch.length === 0) break;
+      this.inFlight++;
+      this.newestStart = Date.now();
+      for (const p of batch) this.busy.add(p.key);
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        for (const p of batch) this.busy.delete(p.key);
+        this.pump();
+      });
+    }
+    this.wake();
+  }
+
+  private mayOverlap(): boolean {
+    return this.inFlight === 0 || Date.now() - this.newestStart >= (this.opts.overlapAfterMs ?? 0);
+  }
+
+  /** The next batch: queued inputs whose key is neither in flight nor behind a waiting input. */
+  private take(): Pending<I, R>[] {
+    const now = Date.now();
+    const blocked = new Set<string>();
+    const batch: Pending<I, R>[] = [];
+    const rest: Pending<I, R>[] = [];
+    for (const p of this.queue) {
+      if (batch.length < this.opts.maxBatch && !this.busy.has(p.key) && !blocked.has(p.key) && p.notBefore <= now) batch.push(p);
+      else {
+        blocked.add(p.key);
+        rest.push(p);
       }
     }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async run(batch: Pending<I, R>[]): Promise<void> {
+    const again: Pending<I, R>[] = [];
+    try {
+      const results = await this.opts.write(batch.map((p) => p.input));
+      const now = Date.now();
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if (!(r instanceof Error)) return p.resolve(r as R);
+        if (this.opts.retryable?.(r) && now - p.since < (this.opts.retryForMs ?? 0)) {
+          p.notBefore = now + (this.opts.retryDelayMs ?? 10);
+          again.push(p);
+        } else p.reject(r);
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+    // Back in front of later inputs of the same keys, which waited behind these.
+    if (again.length > 0) this.queue.unshift(...again);
+  }
+
+  /** Arms the retry timer, and tells drain() when nothing is left. */
+  private wake(): void {
+    if (this.queue.length === 0 && this.inFlight === 0 && !this.scheduled) {
+      for (const r of this.idle.splice(0)) r();
+      return;
+    }
+    if (this.timer || this.queue.length === 0) return;
+    const now = Date.now();
+    const at: number[] = this.queue.filter((p) => p.notBefore > now).map((p) => p.notBefore);
+    if (this.inFlight > 0 && this.inFlight < (this.opts.maxInFlight ?? 1)) at.push(this.newestStart + (this.opts.overlapAfterMs ?? 0));
+    if (at.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, Math.max(1, Math.min(...at) - now));
   }
 }

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { guardStore } from './guard.js';
+import { openPool, pingPool, type PgTimeouts } from './pg-pool.js';
 import { SqlStore } from './sql-store.js';
 
 export interface PostgresStoreOptions {
@@ -9,24 +10,48 @@ export interface PostgresStoreOptions {
   url: string;
   /** Pool size (connections per node). */
   poolSize?: number;
+  /** ms a statement may run (`--pg-timeout`); lock, idle-in-transaction and client timeouts follow from it. */
+  timeoutMs?: number;
+}
+
+/** Appends of this many disjoint sets of rooms are in flight at once per node. */
+const APPENDS_IN_FLIGHT = 4;
+
+/** The SQL store on PostgreSQL, with a health check that answers within a second whatever the link does. */
+class PostgresStore extends SqlStore {
+  constructor(
+    db: Kysely<Database>,
+    private readonly check: () => Promise<void>,
+    t: PgTimeouts,
+  ) {
+    super(db, 'postgres', async () => {}, undefined, { lockWaitMs: t.lockMs, inFlight: APPENDS_IN_FLIGHT });
+  }
+
+  override ping(): Promise<void> {
+    return this.check();
+  }
 }
 
 /** The cluster store: PostgreSQL through the same queries as SQLite. Migrates on open. */
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<SqlStore> {
-  const pool = new pg.Pool({
-    connectionString: opts.url,
-    max: opts.poolSize ?? 10,
-    // Fail fast while the database is away: requests answer `unavailable` instead of hanging.
-    connectionTimeoutMillis: 3000,
-    idleTimeoutMillis: 30_000,
-  });
-  // A connection the server drops (restart, failover) emits 'error': on idle clients through
-  // the pool, on checked-out ones on the client itself. Unheard, either would crash the process;
-  // the query that was running fails on its own and is reported as `unavailable`.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  await migrateWithoutTimeouts(opts.url);
+  const { pool, timeouts } = openPool(opts.url, opts.poolSize ?? 10, opts.timeoutMs ?? 5000);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const store = new SqlStore(db, 'postgres');
-  await store.migrate();
-  return guardStore(store);
+  return guardStore(new PostgresStore(db, () => pingPool(pool, timeouts.pingMs), timeouts));
+}
+
+/**
+ * Migrations run on a connection of their own without the request timeouts: building an index
+ * on a big messages table, or waiting for another node's migration (an advisory lock), may
+ * take far longer than any request should.
+ */
+async function migrateWithoutTimeouts(url: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 10_000, keepAlive: true });
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await new SqlStore(db, 'postgres').migrate();
+  } finally {
+    await db.destroy();
+  }
 }

@@ -9,6 +9,7 @@ import { loadPostFacts } from './sql-post-guard.js';
 import { postGuard, type TurnRow } from './post-guard.js';
 import type { AppendInput, AppendResult } from './store.js';
 import { loadTargets } from './target-rows.js';
+import { lockCounters, RoomLockedError, writeCounters } from './pg-append.js';
 
 /** Rows per multi-row INSERT: stays far below SQLite's and PostgreSQL's bind-parameter limits. */
 const INSERT_CHUNK = 200;
@@ -17,23 +18,32 @@ const INSERT_CHUNK = 200;
  * One transaction for a whole batch of appends through Kysely (PostgreSQL; SQLite has its own
  * prepared-statement path, sqlite-append.ts): seqs, dedup, messages, changes, read cursors.
  */
-export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDialectName, inputs: AppendInput[], routing?: OutboxRouting): Promise<Array<AppendResult | Error>> {
-  const roomIds = [...new Set(inputs.map((i) => i.room))];
-  let roomQuery = trx.selectFrom('rooms').select(['id', 'last_seq', 'msg_count']).where('id', 'in', roomIds).orderBy('id');
-  // PostgreSQL: lock the counters (in id order, so two nodes never deadlock) so concurrent
-  // nodes never hand out the same seq. This also orders the dedup check and the changes' reads
-  // below after any concurrent append to the same room.
-  if (dialect === 'postgres') roomQuery = roomQuery.forUpdate();
-  const counters = new Map<string, RoomCounters>((await roomQuery.execute()).map((r) => [r.id, { lastSeq: Number(r.last_seq), msgCount: Number(r.msg_count) }]));
+export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDialectName, all: AppendInput[], routing?: OutboxRouting): Promise<Array<AppendResult | Error>> {
+  const roomIds = [...new Set(all.map((i) => i.room))];
+  let counters: Map<string, RoomCounters>;
+  let busy = new Set<string>();
+  if (dialect === 'postgres') {
+    // Lock the counters so concurrent nodes never hand out the same seq; this also orders the
+    // dedup check and the changes' reads below after any concurrent append to the same room.
+    // Rooms another transaction holds are skipped, not waited for: their inputs come back as
+    // RoomLockedError (the batcher retries them) and the batch's other rooms go ahead.
+    ({ counters, busy } = await lockCounters(trx, roomIds));
+  } else {
+    const rows = await trx.selectFrom('rooms').select(['id', 'last_seq', 'msg_count']).where('id', 'in', roomIds).execute();
+    counters = new Map(rows.map((r) => [r.id, { lastSeq: Number(r.last_seq), msgCount: Number(r.msg_count) }]));
+  }
+  const inputs = busy.size === 0 ? all : all.filter((i) => !busy.has(i.room));
+  if (inputs.length === 0) return all.map((i) => new RoomLockedError(i.room));
 
   const keyed = inputs.filter((i) => i.clientId !== undefined);
   const known = new Map<string, AppendResult>();
   if (keyed.length > 0) {
+    // The exact (user, client id) pairs: one index probe each, not every user × every id.
+    const pairs = [...new Map(keyed.map((i) => [dedupKey(i.from.id, i.clientId as string), [i.from.id, i.clientId as string] as const])).values()];
     const rows = await trx
       .selectFrom('sends')
       .selectAll()
-      .where('user_id', 'in', [...new Set(keyed.map((i) => i.from.id))])
-      .where('client_id', 'in', [...new Set(keyed.map((i) => i.clientId as string))])
+      .where((eb) => eb(eb.refTuple('user_id', 'client_id'), 'in', pairs.map(([u, c]) => eb.tuple(u, c))))
       .execute();
     for (const r of rows) {
       known.set(dedupKey(r.user_id, r.client_id), { room: r.room_id, seq: Number(r.seq), ts: Number(r.ts), id: r.msg_id, duplicate: true });
@@ -57,15 +67,17 @@ export async function writeBatchIn(trx: Transaction<Database>, dialect: SqlDiale
   const turns = new Map<string, TurnRow>();
   const facts = await loadPostFacts(trx, inputs);
   const plan = planAppends(inputs, counters, known, targets, facts ? postGuard(facts, turns) : undefined);
-  await writePlan(trx, plan);
+  await writePlan(trx, dialect, plan);
   for (const turn of turns.values()) {
     await trx.insertInto('slow_turns').values(turn).onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ last_at: turn.last_at })).execute();
   }
   if (routing?.active) await writeOutboxIn(trx, dialect, appendOutbox(routing, inputs, plan.results));
-  return plan.results;
+  if (busy.size === 0) return plan.results;
+  const results = plan.results[Symbol.iterator]();
+  return all.map((i) => (busy.has(i.room) ? new RoomLockedError(i.room) : (results.next().value as AppendResult | Error)));
 }
 
-async function writePlan(trx: Transaction<Database>, plan: AppendPlan): Promise<void> {
+async function writePlan(trx: Transaction<Database>, dialect: SqlDialectName, plan: AppendPlan): Promise<void> {
   for (let i = 0; i < plan.messageRows.length; i += INSERT_CHUNK) {
     await trx.insertInto('messages').values(plan.messageRows.slice(i, i + INSERT_CHUNK)).execute();
   }
@@ -76,6 +88,10 @@ async function writePlan(trx: Transaction<Database>, plan: AppendPlan): Promise<
     await trx.insertInto('mentions').values(plan.mentionRows.slice(i, i + INSERT_CHUNK)).onConflict((oc) => oc.doNothing()).execute();
   }
   for (const step of plan.changes.steps) await writeStep(trx, step);
+  if (dialect === 'postgres') {
+    await writeCounters(trx, plan.counters, plan.readers);
+    return;
+  }
   for (const [room, n] of plan.counters) {
     await trx.updateTable('rooms').set({ last_seq: n.lastSeq, msg_count: n.msgCount }).where('id', '=', room).where('last_seq', '<', n.lastSeq).execute();
   }

@@ -3,6 +3,7 @@ import type { UserRef } from '@roomcast/protocol';
 import { MissingRoomError } from './append-plan.js';
 import { Batcher } from './batcher.js';
 import { writeBatchIn } from './sql-append.js';
+import { RoomLockedError } from './pg-append.js';
 import { toRoom } from './rows.js';
 import { readMessages } from './read-messages.js';
 import { listMembers, listRooms, memberCounts, memberRoomIds, memberSince } from './sql-admin.js';
@@ -56,13 +57,31 @@ export class SqlStore extends SqlModeration implements Store {
     private readonly onClose: () => Promise<void> = async () => {},
     /** A faster synchronous group commit for this engine (SQLite), run on Kysely's connection. */
     private readonly nativeAppend?: (inputs: AppendInput[], routing: OutboxRouting) => Array<AppendResult | Error>,
+    /** PostgreSQL: how long an append waits for a room another node holds, and batches in flight. */
+    concurrent?: { lockWaitMs: number; inFlight: number },
   ) {
     super(db);
     this.reads = new MessageReads(db);
     this.outbox = new SqlOutbox(db, dialect, this.routing);
     this.useOutbox(this.routing);
     this.writes = { db, dialect, routing: this.routing };
-    this.appender = new Batcher({ write: (batch) => this.writeBatch(batch), maxBatch: 512 });
+    const write = (batch: AppendInput[]) => this.writeBatch(batch);
+    this.appender = new Batcher(
+      concurrent
+        ? {
+            write,
+            maxBatch: 512,
+            // Batches of disjoint rooms run side by side once one is slow: a stuck batch holds
+            // up its own rooms only.
+            maxInFlight: concurrent.inFlight,
+            overlapAfterMs: 200,
+            keyOf: (i) => i.room,
+            retryable: (e) => e instanceof RoomLockedError,
+            retryForMs: concurrent.lockWaitMs,
+            retryDelayMs: 20,
+          }
+        : { write, maxBatch: 512 },
+    );
   }
 
   migrate(): Promise<void> {

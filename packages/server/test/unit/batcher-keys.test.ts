@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../src/store/batcher.js';
+
+// The PostgreSQL side of the batcher: inputs keyed by room, "not now" results retried in
+// order, and a second batch for other keys while one is stuck.
+
+class Busy extends Error {}
+
+interface Item {
+  room: string;
+  n: number;
+}
+
+describe('Batcher with keys', () => {
+  it('retries a busy key in push order while the other keys go ahead, then answers its last error once the budget is spent', async () => {
+    const batches: string[][] = [];
+    let busyUntil = 2; // room b is busy for its first two tries
+    const batcher = new Batcher<Item, string>({
+      maxBatch: 100,
+      keyOf: (i) => i.room,
+      retryable: (e) => e instanceof Busy,
+      retryForMs: 10_000,
+      retryDelayMs: 5,
+      write: async (inputs) => {
+        batches.push(inputs.map((i) => `${i.room}${i.n}`));
+        const bBusy = busyUntil-- > 0;
+        return inputs.map((i) => (i.room === 'b' && bBusy ? new Busy('b is busy') : `${i.room}${i.n}`));
+      },
+    });
+    const results = await Promise.all([{ room: 'b', n: 1 }, { room: 'a', n: 1 }, { room: 'b', n: 2 }].map((i) => batcher.push(i)));
+    expect(results).toEqual(['b1', 'a1', 'b2']);
+    expect(batches[0]).toEqual(['b1', 'a1', 'b2']);
+    // b's inputs were tried again together, in their order, until b was free.
+    expect(batches.slice(1)).toEqual([['b1', 'b2'], ['b1', 'b2']]);
+
+    const spent = new Batcher<Item, string>({
+      maxBatch: 100,
+      keyOf: (i) => i.room,
+      retryable: (e) => e instanceof Busy,
+      retryForMs: 30,
+      retryDelayMs: 5,
+      write: async (inputs) => inputs.map(() => new Busy('still busy')),
+    });
+    await expect(spent.push({ room: 'x', n: 1 })).rejects.toThrow('still busy');
+  });
+
+  it('starts a batch of other keys once the one in flight has run overlapAfterMs, never two batches of one key', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const started: string[][] = [];
+    const batcher = new Batcher<Item, string>({
+      maxBatch: 100,
+      maxInFlight: 2,
+      overlapAfterMs: 20,
+      keyOf: (i) => i.room,
+      write: async (inputs) => {
+        started.push(inputs.map((i) => `${i.room}${i.n}`));
+        if (inputs.some((i) => i.room === 'stuck')) await stuck;
+        return inputs.map((i) => `${i.room}${i.n}`);
+      },
+    });
+    const first = batcher.push({ room: 'stuck', n: 1 });
+    await new Promise<void>((r) => setImmediate(r));
+    const later = [batcher.push({ room: 'stuck', n: 2 }), batcher.push({ room: 'free', n: 1 })];
+    // The free room is written while the stuck batch still runs; stuck 2 waits behind stuck 1.
+    expect(await later[1]).toBe('free1');
+    expect(started).toEqual([['stuck1'], ['free1']]);
+    release();
+    expect(await Promise.all([first, later[0]])).toEqual(['stuck1', 'stuck2']);
+    expect(started).toEqual([['stuck1'], ['free1'], ['stuck2']]);
+    await batcher.drain();
+  });
+});
