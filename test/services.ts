@@ -1,8 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 // Real PostgreSQL and Redis servers for tests, each on a free 127.0.0.1 port with its data under
 // /tmp. They come from Debian's packages (`bash .ci/run` installs them).
@@ -137,4 +138,117 @@ export async function startRedis(): Promise<RedisServer> {
     kill,
     start,
   };
+}
+
+export interface RedisClusterNode {
+  url: string;
+  port: number;
+  /** SIGKILLs this master (its slots stay assigned to it: the cluster fails until it is back). */
+  kill(): Promise<void>;
+  /**
+   * Starts it again on the same port with the same node id and slots (its data is gone), and
+   * waits until every node says cluster_state:ok again.
+   */
+  start(): Promise<void>;
+}
+
+export interface RedisCluster {
+  /** Seed URLs, one per master (what `--redis` takes, joined by ','). */
+  urls: string[];
+  masters: RedisClusterNode[];
+  stop(): Promise<void>;
+}
+
+function spawnRedis(args: string[]): Promise<ReturnType<typeof spawn>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('/usr/bin/redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onExit = (code: number | null) => reject(new Error(`redis-server exited with ${code}: ${out.slice(-500)}`));
+    p.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) {
+        p.off('exit', onExit);
+        resolve(p);
+      }
+    });
+    p.once('exit', onExit);
+  });
+}
+
+/** One command on one server over a short-lived connection (no redis-cli needed). */
+async function call(port: number, ...args: string[]): Promise<unknown> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await r.connect();
+    return await r.call(args[0] as string, ...args.slice(1));
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function clusterOk(ports: number[]): Promise<void> {
+  const ok = async () => (await Promise.all(ports.map((p) => call(p, 'CLUSTER', 'INFO')))).every((info) => String(info).includes('cluster_state:ok'));
+  const deadline = Date.now() + 20_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`the Redis Cluster on ports ${ports.join(', ')} did not reach cluster_state:ok within 20 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A real Redis Cluster of `masters` masters (no replicas) on free 127.0.0.1 ports, data under
+ * /tmp, every slot assigned and cluster_state:ok everywhere before it returns.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  need('/usr/bin/redis-server', 'redis-server');
+  const dir = mkdtempSync(join(tmpdir(), 'roomcast-redis-cluster-'));
+  const nodes: RedisClusterNode[] = [];
+  const procs: (ReturnType<typeof spawn> | null)[] = [];
+  for (let i = 0; i < masters; i++) {
+    // The bus port is explicit: port+10000 (the default) may be taken or above 65535.
+    const [port, bus] = [await freePort(), await freePort()];
+    const args = [
+      '--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1',
+      '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`),
+      '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir,
+    ];
+    const start = async () => {
+      procs[i] = await spawnRedis(args);
+      if (nodes.length === masters) await clusterOk(nodes.map((n) => n.port));
+    };
+    const kill = () =>
+      new Promise<void>((resolve) => {
+        const p = procs[i];
+        procs[i] = null;
+        if (!p || p.exitCode !== null) return resolve();
+        p.once('exit', () => resolve());
+        p.kill('SIGKILL');
+      });
+    await start();
+    nodes.push({ url: `redis://127.0.0.1:${port}`, port, kill, start });
+  }
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.kill()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports = nodes.map((n) => n.port);
+    if (existsSync('/usr/bin/redis-cli')) {
+      execFileSync('/usr/bin/redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'pipe' });
+    } else {
+      // Split the slots evenly and introduce the nodes by hand.
+      for (const [i, p] of ports.entries()) await call(p, 'CLUSTER', 'ADDSLOTSRANGE', String(Math.floor((16384 * i) / masters)), String(Math.floor((16384 * (i + 1)) / masters) - 1));
+      for (const p of ports.slice(1)) await call(p, 'CLUSTER', 'MEET', '127.0.0.1', String(ports[0]));
+    }
+    await clusterOk(ports);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { urls: nodes.map((n) => n.url), masters: nodes, stop };
+}
+
+/** `count` independent Redis servers (shards for a hash ring of URLs). */
+export async function startRedisShards(count = 2): Promise<RedisServer[]> {
+  return Promise.all(Array.from({ length: count }, () => startRedis()));
 }

@@ -169,6 +169,16 @@ export class Room {
     return membersOf(await this.request({ op: 'members', room: this.id }));
   }
 
+  /**
+   * A page of the users online in the room, in the order they came online (`join` lists at most
+   * the first 100; its `membersNext`, or a page's `next`, is the `cursor` of the next page).
+   */
+  async listOnline(cursor?: string): Promise<{ members: UserRef[]; online: number; next?: string }> {
+    const r = await this.request({ op: 'members', room: this.id, scope: 'online', ...(cursor === undefined ? {} : { cursor }) });
+    const members = Array.isArray(r.members) ? (r.members as UserRef[]).map((m) => ({ id: m.id, name: m.name })) : [];
+    return { members, online: Number(r.online ?? members.length), ...(typeof r.next === 'string' ? { next: r.next } : {}) };
+  }
+
   /** Changes the room's settings (owner or admin); resolves with the new settings, also announced on `update`. */
   async update(options: UpdateOptions): Promise<RoomInfo> {
     const r = await this.request(updateBody(this.id, options));

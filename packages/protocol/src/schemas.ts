@@ -104,7 +104,17 @@ export const RoomsRequest = op('rooms', {
   /** Extension: rooms per page (mine: default and at most 200; public: 100). */
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
 });
-export const MembersRequest = op('members', { room: RoomId });
+/** Extension: a cursor of the online list (a join reply's `membersNext`, a page's `next`); opaque. */
+export const MembersCursor = Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]{1,200}$' });
+export const MembersRequest = op('members', {
+  room: RoomId,
+  /** Extension: `online` pages the users online in the room, in the order they came online. */
+  scope: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('online')])),
+  /** Extension: the online page after this cursor (implies `scope: "online"`). */
+  cursor: Type.Optional(MembersCursor),
+  /** Extension: online users per page (default and at most 100). */
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+});
 export const InviteRequest = op('invite', { room: RoomId, user: UserId });
 export const KickRequest = op('kick', { room: RoomId, user: UserId });
 /** Extension: a member mints an invite link's token for the room, valid `ttl` seconds. */

@@ -116,7 +116,7 @@ async function migrate(argv: string[]): Promise<void> {
   const config = resolveConfig(values, process.env);
   let damage: DamageReport | undefined;
   const store = config.postgresUrl
-    ? await openPostgresStore({ url: config.postgresUrl })
+    ? await openPostgresStore({ url: config.postgresUrl, timeoutMs: config.pgTimeoutMs })
     : await openSqliteStore({ dataDir: config.dataDir, sync: config.sync, integrityCheck: config.integrityCheck, onDamage: (d) => (damage = d) });
   await store.close();
   if (damage) {
@@ -192,6 +192,11 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof DamagedFileError || e.code?.startsWith('SQLITE_')) {
       // The file cannot be opened or read at all: say so without a stack.
       process.stderr.write(`roomcast: ${e instanceof DamagedFileError ? e.message : describeError(e)}\n`);
+      process.exit(1);
+    }
+    if (e.code === 'redis_connect') {
+      // The sentence names the server and what to check (WRONGPASS, a missing db, no answer).
+      process.stderr.write(`roomcast: ${e.message}\n`);
       process.exit(1);
     }
     if (e.code === 'EADDRINUSE') {

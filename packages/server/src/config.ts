@@ -1,7 +1,9 @@
 import { DEFAULT_CHAT_CONFIG } from './core/config.js';
+import { clusterConfigProblem } from './cluster-config.js';
 
 // Server configuration: flags > environment (ROOMCAST_*) > defaults. One table drives the
-// parser, `roomcast --help` and the README's configuration table.
+// parser, `roomcast --help` and the README's configuration table; the file is long because that
+// table of every option is (checks of the cluster options live in cluster-config.ts).
 
 export interface ServerConfig {
   port: number;
@@ -41,19 +43,13 @@ export interface ServerConfig {
   maxUnauthPerIp: number;
   /** Cluster mode: PostgreSQL URL for rooms, members and messages. Empty: embedded SQLite. */
   postgresUrl: string;
-  /**
-   * Cluster mode: Redis URL for fan-out and presence between nodes. Empty: in-process. Several,
-   * comma-separated: independent Redis shards, rooms spread over them by consistent hashing; with
-   * `redisCluster`, seed nodes of one Redis Cluster.
-   */
+  /** Cluster mode: Redis URL(s) (comma-separated: shards, or with `redisCluster` seeds). Empty: in-process. */
   redisUrl: string;
-  /** The URLs of `redisUrl` are seed nodes of a Redis Cluster (sharded pub/sub, hash-tagged keys). */
   redisCluster: 'on' | 'off';
-  /** Prefix of every Redis key and channel; two clusters sharing one Redis need two prefixes. */
+  /** Prefix of every Redis key and channel (two clusters on one Redis need two). */
   redisPrefix: string;
-  /** How long a Redis command may take before the node treats Redis as unreachable, ms. */
+  /** Redis command and heartbeat timeout, ms; PostgreSQL statement timeout, ms. */
   redisTimeoutMs: number;
-  /** PostgreSQL statement timeout, ms; lock and idle-in-transaction timeouts derive from it. */
   pgTimeoutMs: number;
   /** This node's name in the cluster (unique). Empty: made from the host name and pid. */
   nodeId: string;
@@ -288,16 +284,8 @@ export function checkConfig(c: ServerConfig): void {
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   if (c.apiKey && c.apiKey.length < 16) throw new ConfigError('--api-key must be at least 16 characters');
   parseOrigins(c.allowedOrigins);
-  if (c.redisUrl && !c.postgresUrl) {
-    throw new ConfigError('--redis needs --postgres: the nodes of a cluster must share one database');
-  }
-  if (c.postgresUrl && !/^postgres(ql)?:\/\//.test(c.postgresUrl)) throw new ConfigError('--postgres must be a postgres:// URL');
-  for (const url of c.redisUrl ? c.redisUrl.split(',') : []) {
-    if (!/^rediss?:\/\//.test(url.trim())) throw new ConfigError('--redis must be a redis:// or rediss:// URL (several: comma-separated)');
-  }
-  if (c.redisCluster === 'on' && !c.redisUrl) throw new ConfigError('--redis-cluster needs --redis (the seed nodes)');
-  if (!/^[A-Za-z0-9:._-]{1,32}$/.test(c.redisPrefix)) throw new ConfigError(`--redis-prefix must be 1-32 letters, digits or ":._-" (no braces: they would break hash tags), got "${c.redisPrefix}"`);
-  if (c.nodeId.includes('|')) throw new ConfigError('--node-id must not contain "|"');
+  const cluster = clusterConfigProblem(c);
+  if (cluster) throw new ConfigError(cluster);
   if (c.metricsToken && c.metricsToken.length < 16) throw new ConfigError('--metrics-token must be at least 16 characters');
   if (c.metricsAddress) parseHostPort(c.metricsAddress, '--metrics-address');
   if (c.hookUrl && !/^https?:\/\/[^/]/.test(c.hookUrl)) throw new ConfigError(`--hook-url must be an http(s) URL, got "${c.hookUrl}"`);

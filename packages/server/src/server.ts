@@ -7,6 +7,7 @@ import { JwtVerifier } from './auth/jwt.js';
 import { hostname } from 'node:os';
 import { MemoryBroker } from './broker/memory.js';
 import { RedisBroker } from './broker/redis.js';
+import { createRedisLink } from './broker/redis-connect.js';
 import { randomId } from './core/ids.js';
 import { openPostgresStore } from './store/postgres.js';
 import type { Broker } from './broker/broker.js';
@@ -84,8 +85,22 @@ async function start(options: Partial<ServerConfig>, logger: Logger | undefined,
   let coreRef: Core | undefined;
   let broker: Broker;
   if (config.redisUrl) {
+    // Another cluster publishes on our channels (a shared Redis, the same prefix): its messages
+    // are dropped; warn at most once a minute, with how many were dropped since the last warning.
+    let foreignAt = 0;
+    let foreignDropped = 0;
+    const foreign = (other: string) => {
+      foreignDropped++;
+      if (Date.now() - foreignAt < 60_000) return;
+      foreignAt = Date.now();
+      log.warn({ cluster: other, dropped: foreignDropped, prefix: config.redisPrefix }, `dropped broker messages of another roomcast cluster on this Redis; give each cluster its own --redis-prefix (this one uses "${config.redisPrefix}")`);
+      foreignDropped = 0;
+    };
     const redis = new RedisBroker({
-      url: config.redisUrl,
+      link: (events) => createRedisLink(config.redisUrl.split(','), config.redisCluster === 'on', { timeoutMs: config.redisTimeoutMs }, events),
+      prefix: config.redisPrefix,
+      // Every node of a cluster shares one PostgreSQL database, so they agree on it.
+      clusterId: await store.sharedSecret('cluster-id', randomId(16)),
       nodeId: config.nodeId || `${hostname()}-${process.pid}-${randomId(4)}`,
       leaseMs: config.presenceLeaseMs,
       onRecover: () => {
@@ -93,11 +108,10 @@ async function start(options: Partial<ServerConfig>, logger: Logger | undefined,
         coreRef?.cluster.recover();
       },
       onError: (err) => log.warn({ err: err.message }, 'broker connection problem'),
+      onForeign: foreign,
     });
     undo.push(() => redis.close());
-    await redis.connect().catch((err: unknown) => {
-      throw new Error(`cannot reach Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
-    });
+    await redis.connect();
     broker = redis;
   } else {
     broker = new MemoryBroker();
@@ -254,7 +268,7 @@ async function openStore(c: ServerConfig, log: Logger) {
     return Object.create(store, { sharedSecret: { value: sharedSecret } }) as typeof store;
   }
   try {
-    return await openPostgresStore({ url: c.postgresUrl });
+    return await openPostgresStore({ url: c.postgresUrl, timeoutMs: c.pgTimeoutMs });
   } catch (err) {
     throw new Error(`PostgreSQL at ${c.postgresUrl.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}`);
   }

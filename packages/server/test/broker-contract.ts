@@ -101,12 +101,48 @@ export function brokerContract(name: string, open: (count: number) => Promise<Br
       expect(await a.presenceAdd(r, alice)).toEqual({ changed: true, online: 1 });
       expect(await b.presenceAdd(r, alice)).toEqual({ changed: false, online: 1 });
       expect(await b.presenceAdd(r, bob)).toEqual({ changed: true, online: 2 });
-      expect((await c.presenceList(r)).sort((x, y) => x.id.localeCompare(y.id))).toEqual([alice, bob]);
+      expect((await c.presencePage(r, { limit: 10 })).users).toEqual([alice, bob]);
       expect(await c.presenceCounts([r, room('empty')])).toEqual(new Map([[r, 2], [room('empty'), 0]]));
       expect(await a.presenceRemove(r, 'alice')).toEqual({ changed: false, online: 2 });
       expect(await b.presenceRemove(r, 'alice')).toEqual({ changed: true, online: 1 });
       expect(await b.presenceRemove(r, 'nobody')).toEqual({ changed: false, online: 1 });
-      expect(await c.presenceList(r)).toEqual([bob]);
+      expect(await c.presencePage(r, { limit: 10 })).toEqual({ users: [bob], online: 1 });
+    });
+
+    it('pages online users in the order they came online, exactly once each, with a count', async () => {
+      const r = room('page');
+      const users = Array.from({ length: 7 }, (_, i) => ({ id: `u${(7 - i) * 13}`, name: `U${i}` }));
+      // Ids in descending order, added through different nodes: the order is time online, not id.
+      for (const [i, u] of users.entries()) await [a, b, c][i % 3]!.presenceAdd(r, u);
+      await b.presenceAdd(r, users[0]!); // a second node holding the first one moves nothing
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await c.presencePage(r, { limit: 3, ...(cursor ? { cursor } : {}) });
+        expect(page.online).toBe(7);
+        seen.push(...page.users.map((u) => u.id));
+        cursor = page.next;
+        if (!cursor) break;
+        // Someone leaving and coming back between pages goes to the end, and is listed there.
+        if (pages === 0) {
+          await a.presenceRemove(r, users[0]!.id);
+          expect(await b.presenceRemove(r, users[0]!.id)).toEqual({ changed: true, online: 6 });
+          await a.presenceAdd(r, users[0]!);
+        }
+      }
+      expect(seen).toEqual([...users.slice(0, 7), users[0]!].map((u) => u.id));
+      expect((await c.presencePage(r, { limit: 7 })).next).toBeUndefined();
+      expect((await c.presencePage(r, { limit: 6 })).next).toBeDefined();
+    });
+
+    it('tells which of some users are online, whatever their number online', async () => {
+      const r = room('among');
+      await a.presenceAdd(r, { id: 'p', name: 'P' });
+      await b.presenceAdd(r, { id: 'q', name: 'Q' });
+      await b.presenceAdd(r, { id: 's', name: 'S' });
+      const page = await c.presencePage(r, { limit: 1, among: ['q', 'nobody', 'p'] });
+      expect(page).toEqual({ online: 3, users: [{ id: 'q', name: 'Q' }, { id: 'p', name: 'P' }] });
+      expect(await c.presencePage(room('empty'), { limit: 1, among: ['q'] })).toEqual({ online: 0, users: [] });
     });
 
     it('shares each user\'s message bucket between nodes', async () => {
@@ -125,7 +161,7 @@ export function brokerContract(name: string, open: (count: number) => Promise<Br
       await a.presenceAdd(r, { id: 'x', name: 'X' });
       await b.presenceAdd(r, { id: 'y', name: 'Y' });
       await a.close();
-      expect(await c.presenceList(r)).toEqual([{ id: 'y', name: 'Y' }]);
+      expect((await c.presencePage(r, { limit: 10 })).users).toEqual([{ id: 'y', name: 'Y' }]);
       expect(b.available).toBe(true);
       await expect(b.ping()).resolves.toBeUndefined();
     });

@@ -193,7 +193,7 @@ describe('presence grace, two nodes (kit)', () => {
     await bob.close();
     expect(await alice.next('presence')).toMatchObject({ event: 'leave', user: { id: bob.userId }, online: 1 });
     expect(b.core.membership.departures.pending).toBe(0);
-    expect((await a.broker.presenceList('r')).map((u) => u.id)).toEqual([alice.userId]);
+    expect((await a.broker.presencePage('r', { limit: 100 })).users.map((u) => u.id)).toEqual([alice.userId]);
     expect((await alice.ok('members', { room: 'r' })).online).toBe(1);
   });
 
@@ -224,7 +224,7 @@ describe('presence grace, two nodes (kit)', () => {
     const d = b.core.membership.departures;
     await waitUntil(() => d.pending === 0, { what: "node b's grace to end", seen: () => `${d.pending}` });
     await b.core.work.idle();
-    expect(await a.broker.presenceList('r')).toEqual([]);
+    expect((await a.broker.presencePage('r', { limit: 100 })).users).toEqual([]);
     expect(alice.take('presence')).toEqual([]);
     expect((await alice.ok('create', { room: 'r' })).online).toBe(1);
   });
@@ -275,6 +275,6 @@ describe('presence grace, two servers on PostgreSQL and Redis', () => {
     expect(await alice.next('presence')).toMatchObject({ event: 'leave', user: { id: bob.userId }, online: 1 });
     const members = await alice.ok('members', { room: 'g-move' });
     expect(members.online).toBe(1);
-    expect(await b.core.broker.presenceList('g-move')).toEqual([{ id: alice.userId, name: 'Alice' }]);
+    expect((await b.core.broker.presencePage('g-move', { limit: 100 })).users).toEqual([{ id: alice.userId, name: 'Alice' }]);
   });
 });

@@ -29,7 +29,12 @@ export type ControlMessage =
    */
   | { kind: 'drop-user'; user: string; room?: string; notify?: object }
   /** The room was deleted: detach every connection; members' other connections get `notify`. */
-  | { kind: 'drop-room'; notify?: object }
+  /**
+   * The room was deleted. On the room's channel it is the channel's room; on ROOMS_CHANNEL,
+   * which every node hears, it names the room (its members' connections on nodes where nobody
+   * joined it must forget their membership too: the id may be taken by a new room).
+   */
+  | { kind: 'drop-room'; room?: string; notify?: object }
   /** (On a user's channel) the user's connections start receiving `room` from seq `after` on. */
   | { kind: 'attach'; room: string; after: number }
   /**
@@ -47,6 +52,29 @@ export interface PresenceChange {
   online: number;
 }
 
+export interface PresencePageOptions {
+  /** From a previous page's `next`. */
+  cursor?: string;
+  limit: number;
+  among?: readonly string[];
+}
+
+export interface PresencePage {
+  users: UserRef[];
+  /** Distinct users online in the room. */
+  online: number;
+  next?: string;
+}
+
+/** Presence changes of one room found by a sweep or a resync, for the core to announce. */
+export interface PresenceResync {
+  room: string;
+  joined: UserRef[];
+  left: UserRef[];
+  /** Distinct users online in the room after the change. */
+  online: number;
+}
+
 export interface Broker {
   /** false while the broker's backend is unreachable: sends are refused with `unavailable`. */
   readonly available: boolean;
@@ -60,8 +88,13 @@ export interface Broker {
   presenceAdd(room: string, user: UserRef): Promise<PresenceChange>;
   /** This node no longer has the user online in `room`. */
   presenceRemove(room: string, userId: string): Promise<PresenceChange>;
-  /** Distinct users online in the room, on any node. */
-  presenceList(room: string): Promise<UserRef[]>;
+  /**
+   * A page of the users online in the room on any node, in the order they came online (first
+   * first), and how many are online. `next` (opaque) continues after this page; absent on the
+   * last one. With `among`, only those of these users who are online (a page of stored members
+   * whose online flags are wanted; `cursor` and `limit` are ignored): O(among), not O(online).
+   */
+  presencePage(room: string, opts: PresencePageOptions): Promise<PresencePage>;
   /** Distinct online users per room, on any node. */
   presenceCounts(rooms: string[]): Promise<Map<string, number>>;
 
@@ -71,8 +104,19 @@ export interface Broker {
    */
   takeUserToken(userId: string, ratePerSec: number): Promise<boolean>;
 
-  /** Forgets users of nodes that died; returns who went offline (cluster brokers only). */
-  sweep?(room: string): Promise<{ online: number; gone: UserRef[] }>;
+  /**
+   * Forgets users of node instances that died (a lease that lapsed), a bounded amount per call;
+   * returns who went offline per room, for the caller to announce (cluster brokers only). Cheap
+   * when no instance died: the caller may run it often.
+   */
+  sweep?(): Promise<PresenceResync[]>;
+
+  /**
+   * After the broker's backend came back: puts this node's presence entries back exactly as the
+   * node holds them now (re-adds what was lost, removes what was removed meanwhile); returns what
+   * changed so the caller announces it (cluster brokers only).
+   */
+  resyncPresence?(): Promise<PresenceResync[]>;
 
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -85,3 +129,6 @@ export const userChannel = (userId: string): string => `${USER_CHANNEL_PREFIX}${
 
 /** Presence key under which every connected user is kept, for "is this user online". */
 export const ONLINE_USERS = '~online';
+
+/** Pseudo-room whose channel every node subscribes: room deletions (one message, whatever the room's size). */
+export const ROOMS_CHANNEL = '~rooms';

@@ -1,5 +1,6 @@
 import type { UserRef } from '@roomcast/protocol';
-import type { Broker, BrokerHandler, BrokerMessage, PresenceChange } from './broker.js';
+import type { Broker, BrokerHandler, BrokerMessage, PresenceChange, PresencePage, PresencePageOptions } from './broker.js';
+import { decodePresenceCursor, encodePresenceCursor } from './presence-cursor.js';
 import { TokenBucket } from '../core/limits.js';
 
 /**
@@ -14,6 +15,8 @@ export class MemoryBus {
   readonly presence = new Map<string, Members>();
   /** Per-user message buckets, with the time each was last used (idle ones are dropped). */
   readonly buckets = new Map<string, { bucket: TokenBucket; used: number }>();
+  /** Orders users by when they came online (a counter: two adds in one ms keep their order). */
+  onlineSeq = 0;
 }
 
 const IDLE_BUCKET_MS = 60_000;
@@ -22,6 +25,8 @@ const IDLE_BUCKET_MS = 60_000;
 interface PresenceEntry {
   user: UserRef;
   nodes: MemoryBroker[];
+  /** When they came online (MemoryBus.onlineSeq); a Map keeps entries in this order too. */
+  at: number;
 }
 
 /**
@@ -74,7 +79,7 @@ export class MemoryBroker implements Broker {
     let entry = findMember(members, user.id);
     const changed = entry === undefined;
     if (!entry) {
-      entry = { user, nodes: [this] };
+      entry = { user, nodes: [this], at: ++this.bus.onlineSeq };
       if (members === undefined) this.bus.presence.set(room, entry);
       else if (members instanceof Map) members.set(user.id, entry);
       else this.bus.presence.set(room, new Map([[members.user.id, members], [user.id, entry]]));
@@ -94,8 +99,28 @@ export class MemoryBroker implements Broker {
     return { changed: true, online: countMembers(this.bus.presence.get(room)) };
   }
 
-  async presenceList(room: string): Promise<UserRef[]> {
-    return listMembers(this.bus.presence.get(room)).map((e) => e.user);
+  async presencePage(room: string, opts: PresencePageOptions): Promise<PresencePage> {
+    const members = this.bus.presence.get(room);
+    const online = countMembers(members);
+    if (opts.among) {
+      const users = opts.among.map((id) => findMember(members, id)?.user).filter((u): u is UserRef => u !== undefined);
+      return { users, online };
+    }
+    // Entries are in the order they came online (insertion order), so the page starts after the
+    // cursor's position. O(online) to find it: embedded mode has one process's connections.
+    const after = opts.cursor === undefined ? null : decodePresenceCursor(opts.cursor);
+    const page: PresenceEntry[] = [];
+    let more = false;
+    for (const e of listMembers(members)) {
+      if (after && (e.at < after.at || (e.at === after.at && e.user.id <= after.id))) continue;
+      if (page.length === opts.limit) {
+        more = true;
+        break;
+      }
+      page.push(e);
+    }
+    const last = page.at(-1);
+    return { users: page.map((e) => e.user), online, ...(more && last ? { next: encodePresenceCursor(last.at, last.user.id) } : {}) };
   }
 
   async presenceCounts(rooms: string[]): Promise<Map<string, number>> {

@@ -1,20 +1,23 @@
-import type { Broker, BrokerMessage, ControlMessage } from '../broker/broker.js';
+import type { Broker, BrokerMessage, ControlMessage, PresenceResync } from '../broker/broker.js';
 import { USER_CHANNEL_PREFIX } from '../broker/broker.js';
+import type { Store } from '../store/store.js';
 import type { Delivery } from './delivery.js';
 import type { Logger } from './logger.js';
-import type { Membership } from './membership.js';
+import { userKey, type Membership } from './membership.js';
+import { recheckMemberships } from './membership-recheck.js';
 import { closeUserHere } from './moderation.js';
 import type { SessionRegistry } from './registry.js';
 import type { Work } from './work.js';
 
 export interface ClusterSyncDeps {
   broker: Broker;
+  store: Store;
   delivery: Delivery;
   membership: Membership;
   registry: SessionRegistry;
   log: Logger;
   work: Work;
-  /** How often rooms are checked for users of crashed nodes (brokers with `sweep`), ms. */
+  /** How often the broker is asked to sweep users of crashed nodes (brokers with `sweep`), ms. */
   sweepMs: number;
 }
 
@@ -37,23 +40,45 @@ export class ClusterSync {
     clearInterval(this.sweeper);
   }
 
-  /** Users of nodes that died without saying goodbye go offline: tell the rooms. */
+  /**
+   * Users of node instances that died without saying goodbye go offline: tell the rooms. The
+   * broker sweeps only when an instance died (no Redis call otherwise), whatever rooms are
+   * hosted here; `broadcast` tells every node.
+   */
   private async sweep(): Promise<void> {
-    for (const room of [...this.d.delivery.rooms.all()]) {
-      try {
-        const { online, gone } = (await this.d.broker.sweep?.(room.info.id)) ?? { online: 0, gone: [] };
-        for (const user of gone) this.d.delivery.broadcast(room.info.id, { op: 'presence', room: room.info.id, event: 'leave', user, online });
-      } catch (err) {
-        this.d.log.debug({ err, room: room.info.id }, 'presence sweep failed');
-      }
+    try {
+      this.announce((await this.d.broker.sweep?.()) ?? []);
+    } catch (err) {
+      this.d.log.debug({ err }, 'presence sweep failed');
     }
   }
 
-  /** The broker is back after an outage: deliver what other nodes published meanwhile. */
+  /** The broker is back after an outage: presence as this node holds it, then missed messages. */
   recover(): void {
+    void this.resyncPresence();
+    // Kicks and deletes sent meanwhile may have been lost: check the cached memberships.
+    void this.d.work.track(recheckMemberships(this.d)).catch((err: unknown) => this.d.log.warn({ err }, 're-checking memberships after the broker recovered failed'));
     const sequencer = this.d.delivery.sequencer;
     if (!sequencer) return;
     for (const room of [...this.d.delivery.rooms.all()]) void sequencer.catchUp(room);
+  }
+
+  private async resyncPresence(): Promise<void> {
+    try {
+      this.announce((await this.d.broker.resyncPresence?.()) ?? []);
+    } catch (err) {
+      this.d.log.warn({ err }, 'putting presence back after the broker recovered failed; it is retried at the next recovery or lease gap');
+    }
+  }
+
+  /** Presence changes found by a sweep or a resync, as `presence` events of their rooms. */
+  private announce(changes: PresenceResync[]): void {
+    for (const c of changes) {
+      // A user's own scope (`~user:ID`, "is online anywhere") is no room: nothing to tell.
+      if (c.room.startsWith(userKey(''))) continue;
+      for (const user of c.left) this.d.delivery.broadcast(c.room, { op: 'presence', room: c.room, event: 'leave', user, online: c.online });
+      for (const user of c.joined) this.d.delivery.broadcast(c.room, { op: 'presence', room: c.room, event: 'join', user, online: c.online });
+    }
   }
 
   readonly onBrokerMessage = (m: BrokerMessage): void => {
@@ -88,7 +113,7 @@ export class ClusterSync {
     }
     // A user's leave or kick comes on their own channel (every node with one of their
     // connections hears it, joined to the room or not) and names the room.
-    const roomId = c.kind === 'drop-user' && c.room !== undefined ? c.room : channel;
+    const roomId = c.room ?? channel;
     const candidates = c.kind === 'drop-user' ? registry.of(c.user) : [...registry.sessions];
     for (const s of candidates) {
       if (!(s.memberOf.has(roomId) || s.rooms.has(roomId))) continue;

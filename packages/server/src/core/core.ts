@@ -1,4 +1,4 @@
-import type { Broker, BrokerMessage } from '../broker/broker.js';
+import { ROOMS_CHANNEL, type Broker, type BrokerMessage } from '../broker/broker.js';
 import type { Authorize } from './authorize.js';
 import type { Store } from '../store/store.js';
 import { ClusterSync } from './cluster-sync.js';
@@ -79,7 +79,9 @@ export function createCore(o: CoreOptions): Core {
   const resume = new ResumeBudgets(config.resumeBurst, now());
   const sessions = new Sessions({ store, broker, config, log, now, stats, work, outbound, registry, membership, inbound, resume });
   const moderation = new RoomModerator({ store, delivery, membership, registry, log, now });
-  cluster = new ClusterSync({ broker, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
+  cluster = new ClusterSync({ broker, store, delivery, membership, registry, log, work, sweepMs: o.sweepMs ?? 5000 });
+  // Room deletions reach every node (see ROOMS_CHANNEL); the broker restores it after reconnects.
+  if (o.clustered) void broker.subscribe(ROOMS_CHANNEL, inbound).catch((err: unknown) => log.warn({ err }, 'subscribing to room deletions failed'));
   const handlers: HandlerDeps = { config, log, now, stats, store, broker, work, registry, quotas, directory, delivery, membership, sessions, moderation, verifyToken: o.verifyToken, authorize: o.authorize };
   const intake = new FrameIntake({ config, stats, log, now, work, failures: new Failures(stats, log, now), handlers, resume });
   // Checking a few times per timeout ends a stalled reader soon after its time is up.

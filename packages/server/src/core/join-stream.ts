@@ -4,6 +4,9 @@ import type { RequestContext } from './context.js';
 import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
 
+/** Online members listed in a join (or create) reply, and in a `members` page of them, at most. */
+export const MEMBERS_PAGE = 100;
+
 /**
  * Subscribes a session and sends it the room's backlog (the messages it missed, `since`, or the
  * recent `history`), before any live message of the room so nothing arrives out of order or
@@ -25,8 +28,10 @@ export async function joinAndStream(
     const rec = await d.store.getRoom(room.id);
     if (!rec) throw new ChatError('room_not_found', `room "${room.id}" was deleted`);
     upTo = rec.lastSeq;
-    const online = await d.broker.presenceList(room.id);
-    ctx.ok({ room, online: online.length, members: online, lastSeq: rec.lastSeq });
+    // The first ones online, at most a page: a 100k-viewer room's reply stays small, and
+    // `members {cursor}` pages on from `membersNext`.
+    const page = await d.broker.presencePage(room.id, { limit: MEMBERS_PAGE });
+    ctx.ok({ room, online: page.online, members: page.users, ...(page.next ? { membersNext: page.next } : {}), lastSeq: rec.lastSeq });
   } catch (err) {
     rooms.goLive(s, room.id, 0, hold);
     throw err;

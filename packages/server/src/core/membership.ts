@@ -1,5 +1,5 @@
 import type { RoomInfo, RoomSummary } from '@roomcast/protocol';
-import type { Broker } from '../broker/broker.js';
+import { ROOMS_CHANNEL, type Broker } from '../broker/broker.js';
 import type { MembershipRecord, RoomRecord, Store } from '../store/store.js';
 import type { Delivery } from './delivery.js';
 import { Departures, type Departure } from './departures.js';
@@ -168,11 +168,13 @@ export class Membership {
     return sessions;
   }
 
-  async deleteRoom(roomId: string): Promise<void> {
+  /** Deletes the stored room; every node's connections forget they belonged to it (`notify`: what members not joined to it are told). */
+  async deleteRoom(roomId: string, notify?: object): Promise<void> {
     await this.departures.roomDeleted(roomId);
     await this.d.store.deleteRoom(roomId);
     this.d.directory.removed(roomId);
     for (const s of this.d.registry.sessions) s.memberOf.delete(roomId);
+    this.d.delivery.tell(ROOMS_CHANNEL, { kind: 'drop-room', room: roomId, ...(notify ? { notify } : {}) });
   }
 
   /** Room list entries with unread and online counts. */

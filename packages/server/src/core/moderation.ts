@@ -39,7 +39,7 @@ export async function deleteRoomEverywhere(d: Pick<HandlerDeps, 'registry' | 'me
     s.memberOf.delete(room.id);
     if (s.rooms.has(room.id)) await d.membership.detach(s, room.id, true);
   }
-  await d.membership.deleteRoom(room.id);
+  await d.membership.deleteRoom(room.id, event);
 }
 
 /**

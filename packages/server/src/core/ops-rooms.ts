@@ -7,7 +7,7 @@ import type { HandlerDeps } from './deps.js';
 import { ChatError } from './errors.js';
 import { roomInfoOf } from './events.js';
 import { DIRECT_PREFIX, newRoomId } from './ids.js';
-import { joinAndStream } from './join-stream.js';
+import { joinAndStream, MEMBERS_PAGE } from './join-stream.js';
 import { deleteRoomEverywhere, tellDropUser, updateRoomSettings } from './moderation.js';
 import { decodeCursor, encodeCursor } from './room-pages.js';
 
@@ -155,11 +155,27 @@ export async function rooms(d: Pick<HandlerDeps, 'config' | 'store' | 'directory
 export async function members(d: Pick<HandlerDeps, 'store' | 'broker' | 'membership'>, ctx: RequestContext, req: RequestOf<'members'>): Promise<void> {
   const room = await d.membership.loadRoom(req.room);
   if (room.visibility === 'private') await d.membership.requireMember(ctx.session, room.id);
-  const [all, online] = await Promise.all([d.store.listMembers(room.id), d.broker.presenceList(room.id)]);
-  const onlineIds = new Set(online.map((u) => u.id));
+  if (req.scope === 'online' || req.cursor !== undefined) {
+    // Who is online, in the order they came online, a page at a time (O(page) at any size).
+    const page = await d.broker.presencePage(room.id, { limit: Math.min(req.limit ?? MEMBERS_PAGE, MEMBERS_PAGE), ...(req.cursor !== undefined ? { cursor: req.cursor } : {}) });
+    ctx.ok({ room: room.id, online: page.online, members: page.users.map((u) => ({ id: u.id, name: u.name, online: true })), ...(page.next ? { next: page.next } : {}) });
+    return;
+  }
+  const all = await d.store.listMembers(room.id);
+  // Online flags of these members only: O(members), however many are online.
+  const onlineIds = new Set<string>();
+  let online = 0;
+  for (let i = 0; i < all.length || i === 0; i += AMONG_CHUNK) {
+    const page = await d.broker.presencePage(room.id, { limit: AMONG_CHUNK, among: all.slice(i, i + AMONG_CHUNK).map((m) => m.id) });
+    for (const u of page.users) onlineIds.add(u.id);
+    online = page.online;
+  }
   ctx.ok({
     room: room.id,
-    online: online.length,
+    online,
     members: all.map((m) => ({ id: m.id, name: m.name, online: onlineIds.has(m.id), readSeq: m.readSeq, role: m.role })),
   });
 }
+
+/** Stored members whose online flags are read per broker call. */
+const AMONG_CHUNK = 1000;

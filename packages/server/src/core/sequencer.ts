@@ -90,17 +90,29 @@ export class Sequencer {
         room.nextSeq++;
         this.d.rooms.deliver(id, t);
       }
-      // Not stored (ephemeral room) or not committed after all: skip what cannot be had.
-      if (room.nextSeq !== null && room.early.size > 0 && !room.early.has(room.nextSeq)) {
-        const lowest = Math.min(...room.early.keys());
-        if (lowest > room.nextSeq && upTo >= lowest - 1) room.nextSeq = lowest;
-      }
+      if (room.nextSeq !== null && room.early.size > 0 && !room.early.has(room.nextSeq)) await this.skipGap(room, upTo);
       this.drain(room);
     } catch (err) {
       this.d.onError(err, id);
       // Try again later; what arrives meanwhile keeps waiting in order.
       if (!room.gapTimer && room.early.size > 0) this.drain(room);
     }
+  }
+
+  /**
+   * A gap the store could not fill (an ephemeral room keeps no messages; or never committed
+   * after all): skip to the lowest early seq, but only to one the store has committed. A seq
+   * beyond the store's (another cluster's on a shared Redis, a corrupt one) is dropped: it must
+   * never make the room skip its own messages, which would then count as already delivered.
+   */
+  private async skipGap(room: LiveRoom, upTo: number): Promise<void> {
+    // Only entries that were here before the read: a later one may be newer than what it saw.
+    const seen = [...room.early.keys()];
+    const committed = await this.d.lastSeq(room.info.id);
+    for (const seq of seen) if (seq > committed) room.early.delete(seq);
+    if (room.nextSeq === null || room.early.size === 0 || room.early.has(room.nextSeq)) return;
+    const lowest = Math.min(...room.early.keys());
+    if (lowest > room.nextSeq && upTo >= lowest - 1 && lowest <= committed) room.nextSeq = lowest;
   }
 
   /** After the broker was away: deliver whatever the store has that we never received. */

@@ -94,8 +94,9 @@ export function registerAdminRoutes(app: FastifyInstance, core: ApiCore, guard: 
         const limit = req.query.limit ?? DEFAULT_LIMIT;
         const c = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor, { j: 'number', id: 'string' });
         const after = c ? { joinedAt: Number(c.j), id: String(c.id) } : undefined;
-        const [rows, online] = await Promise.all([core.store.listMembers(room.id, { limit: limit + 1, after }), core.broker.presenceList(room.id)]);
-        const onlineIds = new Set(online.map((u) => u.id));
+        const rows = await core.store.listMembers(room.id, { limit: limit + 1, after });
+        const online = await core.broker.presencePage(room.id, { limit, among: rows.map((m) => m.id) });
+        const onlineIds = new Set(online.users.map((u) => u.id));
         const page = rows.slice(0, limit);
         const last = page.at(-1);
         return {

@@ -25,6 +25,9 @@ import { limitPerAddress } from './rate-limit.js';
 import { serveWebUi } from './web.js';
 import { addWebhookMetrics, registerWebhookStatus, type WebhookStatusSource } from './webhook-status.js';
 
+/** How long /readyz waits for each dependency's ping before it counts as down. */
+const READY_CHECK_MS = 1000;
+
 export interface HttpDeps {
   core: Pick<Core, 'stats' | 'registry' | 'delivery' | 'membership' | 'config' | 'log' | 'store' | 'broker' | 'now' | 'directory' | 'moderation'>;
   store: Store;
@@ -111,8 +114,18 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
-    const check = async (p: Promise<void>) => p.then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`);
-    const [store, broker] = await Promise.all([check(deps.store.ping()), check(deps.broker.ping())]);
+    // Never hangs: a check that has not answered within READY_CHECK_MS counts as down, and a
+    // broker that already knows it lost Redis answers at once (no ping to wait for).
+    const check = async (ping: () => Promise<void>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`down: no answer within ${READY_CHECK_MS} ms`), READY_CHECK_MS)));
+      const answer = Promise.resolve().then(ping).then(() => 'ok', (e: unknown) => `down: ${(e as Error).message}`);
+      return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+    };
+    const [store, broker] = await Promise.all([
+      check(() => deps.store.ping()),
+      deps.broker.available ? check(() => deps.broker.ping()) : 'down: the cluster broker lost its connection to Redis',
+    ]);
     const ready = store === 'ok' && broker === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store, broker });
   });

@@ -1,5 +1,5 @@
 import type { UserRef } from '@roomcast/protocol';
-import type { BrokerHandler, BrokerMessage, PresenceChange } from '../../src/broker/broker.js';
+import type { BrokerHandler, BrokerMessage, PresenceChange, PresenceResync } from '../../src/broker/broker.js';
 import { MemoryBroker, type MemoryBus } from '../../src/broker/memory.js';
 import { Signal, waitUntil } from '../../../../test/wait.js';
 
@@ -76,8 +76,17 @@ export class FaultyBroker extends MemoryBroker {
     return this.dead ? { changed: false, online: 0 } : super.presenceRemove(room, userId);
   }
 
-  /** Users of dead nodes leave the room's presence (what a Redis lease expiry does). */
-  async sweep(room: string): Promise<{ online: number; gone: UserRef[] }> {
+  /** Users of dead nodes leave presence (what a Redis lease expiry does), every room at once. */
+  async sweep(): Promise<PresenceResync[]> {
+    const out: PresenceResync[] = [];
+    for (const room of [...this.kitBus.presence.keys()]) {
+      const { online, gone } = this.sweepRoom(room);
+      if (gone.length > 0) out.push({ room, joined: [], left: gone, online });
+    }
+    return out;
+  }
+
+  private sweepRoom(room: string): { online: number; gone: UserRef[] } {
     // A dead node runs nothing, its sweeps included.
     if (this.dead) return { online: 0, gone: [] };
     const members = this.kitBus.presence.get(room) as unknown as BusEntry | Map<string, BusEntry> | undefined;

@@ -28,6 +28,7 @@ function setup(o: { persist?: boolean; lastSeq?: number; rows?: StoredMessage[];
   rooms.attach(session, info(o.persist ?? true), false);
   const room = rooms.get('r') as LiveRoom;
   const loads: Array<[number, number]> = [];
+  const state = { lastSeq: o.lastSeq ?? 0 };
   let failures = o.failLoads ?? 0;
   const errors: unknown[] = [];
   const sequencer = new Sequencer({
@@ -37,13 +38,19 @@ function setup(o: { persist?: boolean; lastSeq?: number; rows?: StoredMessage[];
       if (failures-- > 0) throw new Error('store down');
       return (o.rows ?? []).filter((m) => m.seq > after && m.seq <= upTo);
     },
-    lastSeq: async () => o.lastSeq ?? 0,
+    lastSeq: async () => state.lastSeq,
     encode: (m) => new TextEncoder().encode(JSON.stringify({ op: 'msg', room: m.room, seq: m.seq, text: m.text })),
     gapMs: 100,
     onError: (err) => errors.push(err),
   });
   const delivered = () => conn.frames.map((f) => `${f.seq}:${f.text}`);
-  return { sequencer, room, loads, errors, delivered };
+  return {
+    sequencer, room, loads, errors, delivered,
+    /** What the store has committed now. */
+    set lastSeq(n: number) {
+      state.lastSeq = n;
+    },
+  };
 }
 
 describe('Sequencer', () => {
@@ -89,8 +96,9 @@ describe('Sequencer', () => {
   });
 
   it('skips what the store cannot give (an ephemeral room) instead of waiting for ever', async () => {
-    const t = setup({ persist: false });
+    const t = setup({ persist: false, lastSeq: 0 });
     await t.sequencer.start(t.room);
+    t.lastSeq = 5; // the store committed 1-5 (ephemeral: it keeps only the seq)
     t.sequencer.offer(t.room, frame(1));
     t.sequencer.offer(t.room, frame(4));
     await vi.advanceTimersByTimeAsync(100);
@@ -118,5 +126,37 @@ describe('Sequencer', () => {
     await t.sequencer.start(t.room, 7);
     expect(t.delivered()).toEqual(['7:stored 7', '8:stored 8', '9:m9']);
     expect(t.room.nextSeq).toBe(10);
+  });
+
+  it('never skips its own seqs because of a seq beyond what the store committed (another cluster\'s)', async () => {
+    const t = setup({ rows: [stored(1)], lastSeq: 0 });
+    await t.sequencer.start(t.room);
+    t.lastSeq = 1;
+    t.sequencer.offer(t.room, frame(1));
+    // Staging, on the same Redis channel, is at seq 500.
+    t.sequencer.offer(t.room, frame(500, 'foreign'));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.delivered()).toEqual(['1:m1']);
+    expect(t.room.early.size).toBe(0);
+    expect(t.room.nextSeq).toBe(2);
+    // The room's own next messages still come live, in order.
+    t.lastSeq = 3;
+    t.sequencer.offer(t.room, frame(2));
+    t.sequencer.offer(t.room, frame(3));
+    expect(t.delivered()).toEqual(['1:m1', '2:m2', '3:m3']);
+  });
+
+  it('a foreign seq mixed with a real gap: fills the gap from the store, drops the foreign one', async () => {
+    const t = setup({ rows: [stored(1), stored(2), stored(3)], lastSeq: 0 });
+    await t.sequencer.start(t.room);
+    t.lastSeq = 3;
+    t.sequencer.offer(t.room, frame(1));
+    t.sequencer.offer(t.room, frame(3));
+    t.sequencer.offer(t.room, frame(900, 'foreign'));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.delivered()).toEqual(['1:m1', '2:stored 2', '3:m3']);
+    t.lastSeq = 4;
+    t.sequencer.offer(t.room, frame(4));
+    expect(t.delivered()).toEqual(['1:m1', '2:stored 2', '3:m3', '4:m4']);
   });
 });
