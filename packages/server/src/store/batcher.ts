@@ -36,6 +36,19 @@ export interface BatcherOptions<I, R> {
    * not hold up the other keys for longer than this.
    */
   overlapAfterMs?: number;
+  /**
+   * A batch whose write has not settled this long is answered with an Error and its keys are
+   * freed: whatever holds it (a connection no timeout caught), its rooms do not wait forever.
+   * The write may still commit later; a client retrying with the same id gets that result.
+   */
+  writeTimeoutMs?: number;
+}
+
+/** A batch's write outlived BatcherOptions.writeTimeoutMs. */
+export class WriteTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the database did not finish a write within ${ms} ms; retry in a moment`);
+  }
 }
 
 export class Batcher<I, R> {
@@ -117,7 +130,7 @@ export class Batcher<I, R> {
   private async run(batch: Pending<I, R>[]): Promise<void> {
     const again: Pending<I, R>[] = [];
     try {
-      const results = await this.opts.write(batch.map((p) => p.input));
+      const results = await this.bounded(this.opts.write(batch.map((p) => p.input)));
       const now = Date.now();
       batch.forEach((p, i) => {
         const r = results[i];
@@ -132,6 +145,17 @@ export class Batcher<I, R> {
     }
     // Back in front of later inputs of the same keys, which waited behind these.
     if (again.length > 0) this.queue.unshift(...again);
+  }
+
+  private bounded<T>(write: Promise<T>): Promise<T> {
+    const ms = this.opts.writeTimeoutMs;
+    if (!ms) return write;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WriteTimeoutError(ms)), ms);
+    });
+    write.catch(() => {}); // settles after its answer was given: nothing to report to anyone
+    return Promise.race([write, late]).finally(() => clearTimeout(timer));
   }
 
   /** Arms the retry timer, and tells drain() when nothing is left. */

@@ -24,7 +24,7 @@ class PostgresStore extends SqlStore {
     private readonly check: () => Promise<void>,
     t: PgTimeouts,
   ) {
-    super(db, 'postgres', async () => {}, undefined, { lockWaitMs: t.lockMs, inFlight: APPENDS_IN_FLIGHT });
+    super(db, 'postgres', async () => {}, undefined, { lockWaitMs: t.lockMs, inFlight: APPENDS_IN_FLIGHT, writeTimeoutMs: 3 * t.queryMs });
   }
 
   override ping(): Promise<void> {

@@ -58,7 +58,7 @@ export class SqlStore extends SqlModeration implements Store {
     /** A faster synchronous group commit for this engine (SQLite), run on Kysely's connection. */
     private readonly nativeAppend?: (inputs: AppendInput[], routing: OutboxRouting) => Array<AppendResult | Error>,
     /** PostgreSQL: how long an append waits for a room another node holds, and batches in flight. */
-    concurrent?: { lockWaitMs: number; inFlight: number },
+    concurrent?: { lockWaitMs: number; inFlight: number; writeTimeoutMs?: number },
   ) {
     super(db);
     this.reads = new MessageReads(db);
@@ -79,6 +79,7 @@ export class SqlStore extends SqlModeration implements Store {
             retryable: (e) => e instanceof RoomLockedError,
             retryForMs: concurrent.lockWaitMs,
             retryDelayMs: 20,
+            ...(concurrent.writeTimeoutMs ? { writeTimeoutMs: concurrent.writeTimeoutMs } : {}),
           }
         : { write, maxBatch: 512 },
     );

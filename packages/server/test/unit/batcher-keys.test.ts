@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../src/store/batcher.js';
+import { Batcher, WriteTimeoutError } from '../../src/store/batcher.js';
 
 // The PostgreSQL side of the batcher: inputs keyed by room, "not now" results retried in
 // order, and a second batch for other keys while one is stuck.
@@ -68,6 +68,19 @@ describe('Batcher with keys', () => {
     release();
     expect(await Promise.all([first, later[0]])).toEqual(['stuck1', 'stuck2']);
     expect(started).toEqual([['stuck1'], ['free1'], ['stuck2']]);
+    await batcher.drain();
+  });
+
+  it('answers a batch whose write never settles with WriteTimeoutError and frees its keys for the next batch', async () => {
+    let calls = 0;
+    const batcher = new Batcher<Item, string>({
+      maxBatch: 100,
+      keyOf: (i) => i.room,
+      writeTimeoutMs: 50,
+      write: (inputs) => (calls++ === 0 ? new Promise(() => {}) : Promise.resolve(inputs.map((i) => `${i.room}${i.n}`))),
+    });
+    await expect(batcher.push({ room: 'a', n: 1 })).rejects.toBeInstanceOf(WriteTimeoutError);
+    expect(await batcher.push({ room: 'a', n: 2 })).toBe('a2');
     await batcher.drain();
   });
 });
