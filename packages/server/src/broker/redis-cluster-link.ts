@@ -1,6 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { LinkOptions } from './redis-link.js';
-import { asRunnerError, backoffMs, connectFailure, LinkUnavailableError, parseRedisUrl, whereOf, within, type RedisAddress } from './redis-link-common.js';
+import { asRunnerError, connectFailure, LinkUnavailableError, parseRedisUrl, whereOf, within, type RedisAddress } from './redis-link-common.js';
+import { RevivingLink } from './redis-revival.js';
 import type { RedisArg, RedisLink, RedisLinkEvents, RedisScript } from './redis-types.js';
 
 // A Redis Cluster as one RedisLink. Commands and scripts go to the master of their keys' slot
@@ -23,32 +24,23 @@ function nodeCause(err: unknown): Error {
   return e;
 }
 
-export class ClusterLink implements RedisLink {
+export class ClusterLink extends RevivingLink<Cluster> implements RedisLink {
   private readonly seeds: RedisAddress[];
   private readonly where: string;
   private readonly wanted = new Set<string>();
-  private client: Cluster | null = null;
   private defined = new Set<string>();
-  private up = false;
-  private closed = false;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private reviveTimer: NodeJS.Timeout | null = null;
-  private attempts = 0;
   /** The last error a node reported while connecting (the sentence a failed connect shows). */
   private lastError: Error | undefined;
 
   constructor(
     urls: string[],
     private readonly opts: LinkOptions,
-    private readonly events: RedisLinkEvents,
+    events: RedisLinkEvents,
   ) {
+    super(events, opts.timeoutMs, opts.connectTimeoutMs ?? Math.max(2000, opts.timeoutMs * 2));
     if (urls.length === 0) throw new Error('a Redis Cluster needs at least one seed URL (--redis)');
     this.seeds = urls.map(parseRedisUrl);
     this.where = urls.map(whereOf).join(', ');
-  }
-
-  get available(): boolean {
-    return this.up;
   }
 
   get channels(): ReadonlySet<string> {
@@ -67,12 +59,11 @@ export class ClusterLink implements RedisLink {
       const said = nodeCause(this.lastError ?? err);
       throw connectFailure(`the Redis Cluster (${this.where})`, said !== err ? new Error(`${(err as Error).message} (${said.message})`) : err);
     }
-    this.up = true;
-    this.startHeartbeat();
+    this.started();
   }
 
   /** Builds a Cluster client, checks every master answers, subscribes the link's channels. */
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     const first = this.seeds[0] as RedisAddress;
     const client = new Cluster(
       this.seeds.map((s) => ({ host: s.host, port: s.port })),
@@ -95,13 +86,13 @@ export class ClusterLink implements RedisLink {
         },
       },
     );
-    this.client = client;
+    this.gen = client;
     this.defined = new Set();
     // Errors of a client being built are the connect attempt's (reported by connect(), or
     // retried quietly by revive); only a live client's go to onError.
     const onError = (err: Error) => {
       this.lastError = err;
-      if (this.client === client && this.up) this.events.onError?.(err);
+      if (this.gen === client && this.up) this.events.onError?.(err);
     };
     client.on('error', onError);
     client.on('node error', onError);
@@ -109,7 +100,7 @@ export class ClusterLink implements RedisLink {
     client.on('end', () => this.down(client, 'the Redis Cluster connection ended'));
     client.on('smessageBuffer', (channel: Buffer, payload: Buffer) => {
       const name = channel.toString();
-      if (this.client === client && this.wanted.has(name)) this.events.onMessage(name, payload);
+      if (this.gen === client && this.wanted.has(name)) this.events.onMessage(name, payload);
     });
     // ioredis never settles connect() when its ready check finds cluster_state:fail: it just ends.
     const ended = new Promise<never>((_, reject) => client.once('end', () => reject(new Error('the cluster closed the connection while starting (is cluster_state:ok on every node?)'))));
@@ -148,69 +139,14 @@ export class ClusterLink implements RedisLink {
     await Promise.all(masters.map((m) => m.ping()));
   }
 
-  private startHeartbeat(): void {
-    const every = Math.max(50, Math.floor(this.opts.timeoutMs / 2));
-    this.heartbeat = setInterval(() => {
-      const client = this.client;
-      if (!this.up || !client) return;
-      this.pingMasters(client).catch((err: Error) => this.down(client, `heartbeat: ${err.message}`));
-    }, every);
-    this.heartbeat.unref();
+  protected pingAll(client: Cluster): Promise<unknown> {
+    return this.pingMasters(client);
   }
 
-  /** Marks the link down (once per client) and starts rebuilding the client. */
-  private down(client: Cluster, reason: string): void {
-    if (this.closed || this.client !== client || !this.up) return;
-    this.up = false;
-    this.drop();
-    this.events.onDown?.(reason);
-    this.scheduleRevive();
-  }
-
-  private drop(): void {
-    const client = this.client;
-    this.client = null;
-    if (!client) return;
+  protected release(client: Cluster): void {
     client.removeAllListeners();
     client.on('error', () => {}); // late errors of a client thrown away
     client.disconnect();
-  }
-
-  private scheduleRevive(): void {
-    if (this.closed || this.reviveTimer) return;
-    this.reviveTimer = setTimeout(() => {
-      this.reviveTimer = null;
-      void this.revive();
-    }, backoffMs(++this.attempts));
-    this.reviveTimer.unref();
-  }
-
-  private async revive(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await within(this.open(), this.opts.connectTimeoutMs ?? Math.max(2000, this.opts.timeoutMs * 2), () => new Error('no answer'));
-    } catch {
-      this.drop();
-      this.scheduleRevive();
-      return;
-    }
-    if (this.closed) return this.drop();
-    this.attempts = 0;
-    this.up = true;
-    this.events.onUp?.();
-  }
-
-  /** The live client, or `unavailable` at once while the link is down. */
-  private live(): Cluster {
-    if (!this.up || !this.client) throw new LinkUnavailableError();
-    return this.client;
-  }
-
-  /** Maps a failure: a lost connection or timeout marks the link down; a script error passes. */
-  private fail(client: Cluster, err: unknown): never {
-    const mapped = asRunnerError(err);
-    if (mapped instanceof LinkUnavailableError) this.down(client, mapped.reason);
-    throw mapped;
   }
 
   async script(s: RedisScript, keys: string[], args: RedisArg[]): Promise<unknown> {
@@ -239,8 +175,8 @@ export class ClusterLink implements RedisLink {
   }
 
   publish(channel: string, payload: Buffer): void {
-    if (!this.up || !this.client) return; // at-most-once: the other nodes backfill from the store
-    const client = this.client;
+    if (!this.up || !this.gen) return; // at-most-once: the other nodes backfill from the store
+    const client = this.gen;
     client.spublish(channel, payload).catch((err: unknown) => {
       const mapped = asRunnerError(err);
       if (mapped instanceof LinkUnavailableError) this.down(client, mapped.reason);
@@ -250,24 +186,12 @@ export class ClusterLink implements RedisLink {
 
   async subscribe(channel: string): Promise<void> {
     this.wanted.add(channel);
-    if (!this.up || !this.client) return; // revive subscribes the whole set
-    const client = this.client;
-    try {
-      await client.ssubscribe(channel);
-    } catch (err) {
-      this.fail(client, err);
-    }
+    await this.onLive('SSUBSCRIBE', (client) => client.ssubscribe(channel));
   }
 
   async unsubscribe(channel: string): Promise<void> {
     this.wanted.delete(channel);
-    if (!this.up || !this.client) return; // the next client will not subscribe it
-    const client = this.client;
-    try {
-      await client.sunsubscribe(channel);
-    } catch (err) {
-      this.fail(client, err);
-    }
+    await this.onLive('SUNSUBSCRIBE', (client) => client.sunsubscribe(channel));
   }
 
   async ping(): Promise<void> {
@@ -280,13 +204,7 @@ export class ClusterLink implements RedisLink {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.up = false;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.reviveTimer) clearTimeout(this.reviveTimer);
-    this.heartbeat = this.reviveTimer = null;
-    const client = this.client;
-    this.client = null;
+    const client = this.stop();
     if (!client) return;
     client.removeAllListeners();
     client.on('error', () => {});

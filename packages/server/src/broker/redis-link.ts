@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { asRunnerError, backoffMs, connectFailure, LinkUnavailableError, whereOf, within } from './redis-link-common.js';
+import { asRunnerError, connectFailure, LinkUnavailableError, whereOf, within } from './redis-link-common.js';
+import { RevivingLink } from './redis-revival.js';
 import type { RedisArg, RedisLink, RedisLinkEvents, RedisScript } from './redis-types.js';
 
 // One Redis server as a RedisLink: a command connection and a subscriber connection.
@@ -30,30 +31,21 @@ interface Pair {
   lastError?: Error;
 }
 
-export class StandaloneLink implements RedisLink {
+export class StandaloneLink extends RevivingLink<Pair> implements RedisLink {
   private readonly where: string;
   private readonly db: number;
   private readonly wanted = new Set<string>();
-  private pair: Pair | null = null;
-  private up = false;
-  private closed = false;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private reviveTimer: NodeJS.Timeout | null = null;
-  private attempts = 0;
 
   constructor(
     private readonly url: string,
     private readonly opts: LinkOptions,
-    private readonly events: RedisLinkEvents,
+    events: RedisLinkEvents,
   ) {
+    super(events, opts.timeoutMs, Math.max(1000, opts.timeoutMs * 2));
     this.where = whereOf(url);
     const path = new URL(url).pathname.replace(/^\//, '');
     this.db = path === '' ? 0 : Number(path);
     if (!Number.isInteger(this.db) || this.db < 0) throw new Error(`the Redis URL for ${this.where} names database "${path}"; use a number such as /0`);
-  }
-
-  get available(): boolean {
-    return this.up;
   }
 
   get channels(): ReadonlySet<string> {
@@ -78,8 +70,7 @@ export class StandaloneLink implements RedisLink {
       if (/timed out/i.test(msg)) throw connectFailure(this.where, new Error(silent));
       throw connectFailure(this.where, said && /closed/i.test(msg) ? said : err);
     }
-    this.up = true;
-    this.startHeartbeat();
+    this.started();
   }
 
   /**
@@ -87,7 +78,7 @@ export class StandaloneLink implements RedisLink {
    * Until then commands may take `firstMs` (the first connect waits connectTimeoutMs for a
    * Redis still loading its data); afterwards the link's timeout applies.
    */
-  private async open(firstMs = this.opts.timeoutMs, started?: (p: Pair) => void): Promise<void> {
+  protected async open(firstMs = this.opts.timeoutMs, started?: (p: Pair) => void): Promise<void> {
     const common = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -101,18 +92,18 @@ export class StandaloneLink implements RedisLink {
       db: 0,
     };
     const pair: Pair = { cmd: new Redis(this.url, common), sub: new Redis(this.url, common), defined: new Set() };
-    this.pair = pair;
+    this.gen = pair;
     started?.(pair);
     for (const conn of [pair.cmd, pair.sub]) {
       conn.on('error', (err: Error) => {
         pair.lastError = err;
-        if (this.pair === pair && this.up) this.events.onError?.(err);
+        if (this.gen === pair && this.up) this.events.onError?.(err);
       });
       conn.on('close', () => this.down(pair, 'the connection to Redis closed'));
     }
     pair.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       const name = channel.toString();
-      if (this.pair === pair && this.wanted.has(name)) this.events.onMessage(name, payload);
+      if (this.gen === pair && this.wanted.has(name)) this.events.onMessage(name, payload);
     });
     await Promise.all([pair.cmd.connect(), pair.sub.connect()]);
     if (this.db !== 0) {
@@ -141,71 +132,16 @@ export class StandaloneLink implements RedisLink {
     }
   }
 
-  private startHeartbeat(): void {
-    const every = Math.max(50, Math.floor(this.opts.timeoutMs / 2));
-    this.heartbeat = setInterval(() => {
-      const pair = this.pair;
-      if (!this.up || !pair) return;
-      Promise.all([pair.cmd.ping(), pair.sub.ping()]).catch((err: Error) => this.down(pair, `heartbeat: ${err.message}`));
-    }, every);
-    this.heartbeat.unref();
+  protected pingAll(pair: Pair): Promise<unknown> {
+    return Promise.all([pair.cmd.ping(), pair.sub.ping()]);
   }
 
-  /** Marks the link down (once per pair) and starts building a fresh pair. */
-  private down(pair: Pair, reason: string): void {
-    if (this.closed || this.pair !== pair || !this.up) return;
-    this.up = false;
-    this.drop();
-    this.events.onDown?.(reason);
-    this.scheduleRevive();
-  }
-
-  private drop(): void {
-    const pair = this.pair;
-    this.pair = null;
-    if (!pair) return;
+  protected release(pair: Pair): void {
     for (const conn of [pair.cmd, pair.sub]) {
       conn.removeAllListeners();
       conn.on('error', () => {}); // late errors of a pair thrown away
       conn.disconnect();
     }
-  }
-
-  private scheduleRevive(): void {
-    if (this.closed || this.reviveTimer) return;
-    this.reviveTimer = setTimeout(() => {
-      this.reviveTimer = null;
-      void this.revive();
-    }, backoffMs(++this.attempts));
-    this.reviveTimer.unref();
-  }
-
-  private async revive(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await within(this.open(), Math.max(1000, this.opts.timeoutMs * 2), () => new Error('no answer'));
-    } catch {
-      this.drop();
-      this.scheduleRevive();
-      return;
-    }
-    if (this.closed) return this.drop();
-    this.attempts = 0;
-    this.up = true;
-    this.events.onUp?.();
-  }
-
-  /** The live pair, or `unavailable` at once while the link is down. */
-  private live(): Pair {
-    if (!this.up || !this.pair) throw new LinkUnavailableError();
-    return this.pair;
-  }
-
-  /** Maps a failure: a lost connection or timeout marks the link down; a script error passes. */
-  private fail(pair: Pair, err: unknown): never {
-    const mapped = asRunnerError(err);
-    if (mapped instanceof LinkUnavailableError) this.down(pair, mapped.reason);
-    throw mapped;
   }
 
   async script(s: RedisScript, keys: string[], args: RedisArg[]): Promise<unknown> {
@@ -234,7 +170,7 @@ export class StandaloneLink implements RedisLink {
   }
 
   publish(channel: string, payload: Buffer): void {
-    const pair = this.pair;
+    const pair = this.gen;
     if (!this.up || !pair) return; // at-most-once: the other nodes backfill from the store
     pair.cmd.publish(channel, payload).catch((err: unknown) => {
       const mapped = asRunnerError(err);
@@ -245,47 +181,25 @@ export class StandaloneLink implements RedisLink {
 
   async subscribe(channel: string): Promise<void> {
     this.wanted.add(channel);
-    const pair = this.pair;
-    if (!this.up || !pair) return; // revive subscribes the whole set
-    try {
-      // Bounded: a subscriber in a silent partition never answers, and a room's last member
-      // leaving (or first joining) must not wait for the heartbeat to notice.
-      await within(pair.sub.subscribe(channel), this.opts.timeoutMs, () => new LinkUnavailableError('SUBSCRIBE timed out'));
-    } catch (err) {
-      this.fail(pair, err);
-    }
+    await this.onLive('SUBSCRIBE', (pair) => pair.sub.subscribe(channel));
   }
 
   async unsubscribe(channel: string): Promise<void> {
     this.wanted.delete(channel);
-    const pair = this.pair;
-    if (!this.up || !pair) return; // the next pair will not subscribe it
-    try {
-      // Bounded: a subscriber in a silent partition never answers, and a room's last member
-      // leaving (or first joining) must not wait for the heartbeat to notice.
-      await within(pair.sub.unsubscribe(channel), this.opts.timeoutMs, () => new LinkUnavailableError('UNSUBSCRIBE timed out'));
-    } catch (err) {
-      this.fail(pair, err);
-    }
+    await this.onLive('UNSUBSCRIBE', (pair) => pair.sub.unsubscribe(channel));
   }
 
   async ping(): Promise<void> {
     const pair = this.live();
     try {
-      await Promise.all([pair.cmd.ping(), pair.sub.ping()]);
+      await this.pingAll(pair);
     } catch (err) {
       this.fail(pair, err);
     }
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.up = false;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.reviveTimer) clearTimeout(this.reviveTimer);
-    this.heartbeat = this.reviveTimer = null;
-    const pair = this.pair;
-    this.pair = null;
+    const pair = this.stop();
     if (!pair) return;
     await Promise.all(
       [pair.cmd, pair.sub].map(async (conn) => {
