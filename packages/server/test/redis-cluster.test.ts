@@ -3,37 +3,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterLink } from '../src/broker/redis-cluster-link.js';
 import { RedisKeys } from '../src/broker/redis-keys.js';
-import type { RedisLinkEvents } from '../src/broker/redis-types.js';
 import { startRedisCluster, type RedisCluster } from '../../../test/services.js';
-import { Signal, waitUntil } from '../../../test/wait.js';
 import { twoNodesOn } from './redis-two-nodes.js';
+import { Recorder } from './link-recorder.js';
 
 // A real 3-master Redis Cluster (no replicas) started for this file. The link is checked
 // through its RedisLink interface, then two roomcast nodes run on it (see the second describe).
 
-/** What a link told its owner, and a way to wait for it. */
-class Recorder implements RedisLinkEvents {
-  readonly got: { channel: string; text: string }[] = [];
-  readonly downs: string[] = [];
-  ups = 0;
-  readonly changed = new Signal();
-  onMessage = (channel: string, payload: Buffer) => {
-    this.got.push({ channel, text: payload.toString() });
-    this.changed.notify();
-  };
-  onDown = (reason: string) => {
-    this.downs.push(reason);
-    this.changed.notify();
-  };
-  onUp = () => {
-    this.ups++;
-    this.changed.notify();
-  };
-  onError = () => {};
-  until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<true> {
-    return waitUntil(() => check() || undefined, { what, seen: () => JSON.stringify({ got: this.got.length, downs: this.downs, ups: this.ups }), timeoutMs, on: this.changed.on }) as Promise<true>;
-  }
-}
 
 /** One direct connection per master, for asking each what it holds. */
 async function masterClients(cluster: RedisCluster): Promise<Redis[]> {

@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashRing } from '../src/broker/hash-ring.js';
 import { RedisKeys, hashTagOf } from '../src/broker/redis-keys.js';
 import { ShardedLink, shardId } from '../src/broker/redis-shards.js';
-import type { RedisLinkEvents } from '../src/broker/redis-types.js';
 import { startRedisShards, type RedisServer } from '../../../test/services.js';
-import { Signal, waitUntil } from '../../../test/wait.js';
 import { twoNodesOn } from './redis-two-nodes.js';
+import { Recorder } from './link-recorder.js';
 
 // Independent Redis servers as shards of one link: the ring first (pure), then the link on two
 // real servers.
@@ -40,28 +39,6 @@ describe('hash ring', () => {
   });
 });
 
-class Recorder implements RedisLinkEvents {
-  readonly got: { channel: string; text: string }[] = [];
-  readonly downs: string[] = [];
-  ups = 0;
-  readonly changed = new Signal();
-  onMessage = (channel: string, payload: Buffer) => {
-    this.got.push({ channel, text: payload.toString() });
-    this.changed.notify();
-  };
-  onDown = (reason: string) => {
-    this.downs.push(reason);
-    this.changed.notify();
-  };
-  onUp = () => {
-    this.ups++;
-    this.changed.notify();
-  };
-  onError = () => {};
-  until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<true> {
-    return waitUntil(() => check() || undefined, { what, seen: () => JSON.stringify({ got: this.got.length, downs: this.downs, ups: this.ups }), timeoutMs, on: this.changed.on }) as Promise<true>;
-  }
-}
 
 const keys = new RedisKeys('rc:');
 let shards: RedisServer[];
