@@ -167,7 +167,13 @@ export class Batcher<I, R> {
     if (this.timer || this.queue.length === 0) return;
     const now = Date.now();
     const at: number[] = this.queue.filter((p) => p.notBefore > now).map((p) => p.notBefore);
-    if (this.inFlight > 0 && this.inFlight < (this.opts.maxInFlight ?? 1)) at.push(this.newestStart + (this.opts.overlapAfterMs ?? 0));
+    // The overlap timer only when something could start then: inputs waiting on a key in flight
+    // are started by that batch's end (a timer for them would fire every millisecond meanwhile).
+    const startable = this.queue.some((p) => p.notBefore <= now && !this.busy.has(p.key));
+    if (startable && this.inFlight > 0 && this.inFlight < (this.opts.maxInFlight ?? 1)) at.push(Math.max(now + 1, this.newestStart + (this.opts.overlapAfterMs ?? 0)));
+    // Nothing in flight whose end would start the rest: something must be armed, whatever the
+    // clocks say (a timer can fire a little before Date.now() reaches its time).
+    if (this.inFlight === 0) at.push(now + 1);
     if (at.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;

@@ -14,8 +14,13 @@ export interface PostgresStoreOptions {
   timeoutMs?: number;
 }
 
-/** Appends of this many disjoint sets of rooms are in flight at once per node. */
-const APPENDS_IN_FLIGHT = 4;
+/**
+ * Appends in flight at once per node, for disjoint rooms. One for now: a room another node holds
+ * no longer blocks a batch (its counters are locked with SKIP LOCKED and its inputs retried), and
+ * the keyed queue had a stall (fixed in batcher.ts) found only after the whole suite had run with
+ * four; the batcher keeps the ability, unit-tested, to be turned on once the suite has run with it.
+ */
+const APPENDS_IN_FLIGHT = 1;
 
 /** The SQL store on PostgreSQL, with a health check that answers within a second whatever the link does. */
 class PostgresStore extends SqlStore {
