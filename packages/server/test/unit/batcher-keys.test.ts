@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Batcher, WriteTimeoutError } from '../../src/store/batcher.js';
 
 // The PostgreSQL side of the batcher: inputs keyed by room, "not now" results retried in
@@ -82,5 +82,30 @@ describe('Batcher with keys', () => {
     await expect(batcher.push({ room: 'a', n: 1 })).rejects.toBeInstanceOf(WriteTimeoutError);
     expect(await batcher.push({ room: 'a', n: 2 })).toBe('a2');
     await batcher.drain();
+  });
+
+  it('starts retried inputs whose time comes between looking at the queue and arming the timer', async () => {
+    // A retry timer may fire just before Date.now() reaches the inputs' time: the queue is looked
+    // at one millisecond before it (not ready), the timer armed one after (ready, so no wait).
+    let first = true;
+    const batcher = new Batcher<Item, string>({
+      maxBatch: 10,
+      keyOf: (i) => i.room,
+      retryable: (e) => e instanceof Busy,
+      retryForMs: 10_000,
+      retryDelayMs: 20,
+      write: async (inputs) => {
+        if (!first) return inputs.map((i) => `${i.room}${i.n}`);
+        first = false;
+        const clock = [1_000, 1_019, 1_020];
+        vi.spyOn(Date, 'now').mockImplementation(() => (clock.length > 1 ? (clock.shift() as number) : (clock[0] as number)));
+        return inputs.map(() => new Busy('busy'));
+      },
+    });
+    try {
+      expect(await batcher.push({ room: 'a', n: 1 })).toBe('a1');
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
